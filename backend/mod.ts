@@ -1,0 +1,8 @@
+/**
+ * Engine set-up: backend selection, kdiga's wasm training kernels, and gradients that are
+ * correct to second order.
+ * @module
+ */
+export * from "./select.ts";
+export * from "./gradients.ts";
+export * from "./wasm_kernels.ts";

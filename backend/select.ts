@@ -1,0 +1,108 @@
+/**
+ * Choosing the tensor engine. `wasm` (XNNPACK, with kdiga's training kernels) is the default;
+ * `cpu` is tfjs' pure-JS reference; `tensorflow` is tfjs-node(-gpu) where the user installed it;
+ * `webgpu` where Deno exposes `navigator.gpu`. There is never a silent fallback: the chosen
+ * backend runs, or a clear error says why not.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { installSecondOrderGradients } from "./gradients.ts";
+import { registerWasmTrainingKernels } from "./wasm_kernels.ts";
+
+/** The backends kdiga can run on. */
+export const BACKEND_NAMES = ["wasm", "cpu", "tensorflow", "webgpu"] as const;
+/** One of {@link BACKEND_NAMES}. */
+export type BackendName = typeof BACKEND_NAMES[number];
+
+/** Options of {@link useBackend}. */
+export interface UseBackendOptions {
+  /** Print which backend runs, on stderr (default false). */
+  verbose?: boolean;
+}
+
+/** Throws unless `name` is a known backend, listing the valid names. */
+export function assertBackendName(name: string): asserts name is BackendName {
+  if (!(BACKEND_NAMES as readonly string[]).includes(name)) {
+    throw new Error(
+      `unknown backend '${name}': valid backends are ${BACKEND_NAMES.join(", ")}`,
+    );
+  }
+}
+
+async function importOptional(specifiers: string[], installHint: string): Promise<void> {
+  const errors: string[] = [];
+  for (const s of specifiers) {
+    try {
+      await import(s);
+      return;
+    } catch (e) {
+      errors.push(`${s}: ${(e as Error).message.split("\n")[0]}`);
+    }
+  }
+  throw new Error(`${installHint}\n(tried ${errors.join("; ")})`);
+}
+
+async function loadBackend(name: BackendName): Promise<void> {
+  switch (name) {
+    case "cpu":
+      // Static imports of two tfjs backends can land in different tfjs-core instances under
+      // Deno's CommonJS interop; importing them dynamically after tfjs-core keeps one engine.
+      await import("@tensorflow/tfjs-backend-cpu");
+      return;
+    case "wasm":
+      await import("@tensorflow/tfjs-backend-wasm");
+      return;
+    case "tensorflow": {
+      const gpu = Deno.env.get("KDIGA_TFJS_NODE") === "gpu";
+      const pkg = gpu ? "@tensorflow/tfjs-node-gpu" : "@tensorflow/tfjs-node";
+      await importOptional(
+        [`npm:${pkg}@4.22.0`],
+        `backend 'tensorflow' needs ${pkg}, which is not installed (its install downloads ` +
+          `libtensorflow). Install it with: npm install ${pkg}@4.22.0`,
+      );
+      return;
+    }
+    case "webgpu": {
+      if (!("gpu" in navigator) || (navigator as any).gpu == null) {
+        throw new Error(
+          "backend 'webgpu' needs navigator.gpu, which this Deno process does not have " +
+            "(no WebGPU adapter); use 'wasm' or 'cpu'",
+        );
+      }
+      await importOptional(
+        ["npm:@tensorflow/tfjs-backend-webgpu@4.22.0"],
+        "backend 'webgpu' needs @tensorflow/tfjs-backend-webgpu. Install it with: " +
+          "npm install @tensorflow/tfjs-backend-webgpu@4.22.0",
+      );
+      return;
+    }
+  }
+}
+
+/**
+ * Loads and selects a backend, registers kdiga's kernels for it, and installs the gradients
+ * that are correct to second order. Call once, before any tensor work.
+ *
+ * @example
+ * ```ts
+ * import { useBackend } from "./select.ts";
+ * await useBackend("wasm");
+ * ```
+ */
+export async function useBackend(
+  name: string = Deno.env.get("KDIGA_BACKEND") ?? "wasm",
+  options: UseBackendOptions = {},
+): Promise<BackendName> {
+  assertBackendName(name);
+  await installSecondOrderGradients();
+  await loadBackend(name);
+  const tfName = name === "tensorflow" ? "tensorflow" : name;
+  const ok = await tf.setBackend(tfName);
+  if (!ok || tf.getBackend() !== tfName) {
+    throw new Error(`backend '${name}' failed to initialise (tfjs is on '${tf.getBackend()}')`);
+  }
+  await tf.ready();
+  if (name === "wasm") registerWasmTrainingKernels();
+  if (options.verbose) console.error(`kdiga: running on backend '${name}'`);
+  return name;
+}

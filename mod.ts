@@ -1,0 +1,10 @@
+/**
+ * kdiga: knowledge distillation that keeps a teacher's adversarial robustness.
+ *
+ * Call `await useBackend()` before any tensor work: it selects the engine and installs
+ * gradients that are correct to second order (see `backend/gradients.ts`).
+ * @module
+ */
+export * from "./backend/mod.ts";
+export * from "./models/types.ts";
+export * from "./losses/cross_entropy.ts";
