@@ -4,7 +4,8 @@
  * tfjs 4.22 records the tape entry that clones a kernel's *saved outputs* before the kernel's own
  * entry, so a nested `tf.grad` (the parameter gradient of an input gradient, as KDIGA needs)
  * silently drops every path through those saved outputs (tfjs issue #3252). Exp, Sigmoid, Tanh,
- * Softmax, LogSoftmax, Elu, Pow, Max and Min save outputs. We re-register their gradients so they
+ * Softmax, Elu, Pow, Max and Min save outputs (LogSoftmax too, but no backend has that kernel:
+ * `tf.logSoftmax` is a customGrad op; use `losses/cross_entropy.ts`). We re-register their gradients so they
  * save only inputs and recompute what they need inside the gradient function, which is then taped
  * like any other computation. Comparison ops get a zero gradient (tfjs has none), because the
  * masks of Max/Relu6/ClipByValue put them on the path of a second backward pass.
@@ -55,7 +56,6 @@ export const OUTPUT_SAVING_KERNELS_REPLACED: readonly string[] = [
   "Sigmoid",
   "Tanh",
   "Softmax",
-  "LogSoftmax",
   "Elu",
   "Pow",
   "Max",
@@ -102,13 +102,6 @@ export async function installSecondOrderGradients(): Promise<void> {
       return tf.sub(dyTimesY, tf.mul(tf.sum(dyTimesY, [attrs.dim], true), y));
     },
   }));
-  register("LogSoftmax", ["logits"], (dy, [logits], attrs) => ({
-    logits: () => {
-      const axis = attrs.axis;
-      const p = tf.softmax(logits, axis);
-      return tf.sub(dy, tf.mul(tf.sum(dy, axis, true), p));
-    },
-  }));
   register("Elu", ["x"], (dy, [x]) => ({
     x: () => tf.where(tf.greater(x, 0), dy, tf.mul(dy, tf.exp(tf.minimum(x, 0)))),
   }));
@@ -126,7 +119,8 @@ export async function installSecondOrderGradients(): Promise<void> {
   for (const [name, reduce] of [["Max", tf.max], ["Min", tf.min]] as const) {
     register(name, ["x"], (dy, [x], attrs) => ({
       x: () => {
-        const axes = tf.util.parseAxisParam(attrs.reductionIndices, x.shape);
+        // Max names its axes `reductionIndices`, Min names them `axis`.
+        const axes = tf.util.parseAxisParam(attrs.reductionIndices ?? attrs.axis, x.shape);
         const keptShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
         const y = tf.reshape(reduce(x, axes, true), keptShape);
         return tf.mul(tf.reshape(dy, keptShape), tf.cast(tf.equal(x, y), "float32"));

@@ -1,0 +1,193 @@
+/**
+ * `deno task bench`: one SGD step and one KDIGA step (CE + squared norm of the input gradient,
+ * by double backprop) of the small CNN of the PyTorch reference (Conv 1->32 3x3 s2 - ReLU -
+ * Conv 32->64 3x3 s2 - ReLU - Linear 3136->10; batch 128; 28x28x1), median of N timed steps after
+ * warm-up, on each backend asked for; then the same in PyTorch where `import torch` works, in
+ * the same run, and one ratio line per step kind.
+ *
+ *   deno task bench [--backends wasm,cpu] [--steps 10] [--warmup 3] [--threads 2]
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { parseArgs } from "node:util";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { BACKEND_NAMES, useBackend } from "../backend/mod.ts";
+import { crossEntropy } from "../losses/cross_entropy.ts";
+
+const { values: args } = parseArgs({
+  args: Deno.args,
+  options: {
+    backends: { type: "string", default: "wasm,cpu" },
+    steps: { type: "string", default: "10" },
+    warmup: { type: "string", default: "3" },
+    "cpu-steps": { type: "string" },
+    threads: { type: "string", default: "2" },
+    batch: { type: "string", default: "128" },
+    help: { type: "boolean", default: false },
+  },
+});
+if (args.help) {
+  console.log(
+    "usage: deno task bench [--backends wasm,cpu] [--steps 10] [--warmup 3] [--threads 2] [--batch 128]",
+  );
+  Deno.exit(0);
+}
+function positiveInt(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer; got '${value}'`);
+  return n;
+}
+const steps = positiveInt("steps", args.steps!);
+const warmup = positiveInt("warmup", args.warmup!);
+const batch = positiveInt("batch", args.batch!);
+const backends = args.backends!.split(",").map((s) => s.trim()).filter(Boolean);
+for (const b of backends) {
+  if (!(BACKEND_NAMES as readonly string[]).includes(b)) {
+    throw new Error(`unknown backend '${b}' in --backends: valid are ${BACKEND_NAMES.join(", ")}`);
+  }
+}
+
+type Params = tf.Tensor[];
+
+function initParams(): Params {
+  const heUniform = (shape: number[], fanIn: number, seed: number) =>
+    tf.randomUniform(shape, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn), "float32", seed);
+  return [
+    heUniform([3, 3, 1, 32], 9, 1),
+    tf.zeros([32]),
+    heUniform([3, 3, 32, 64], 288, 2),
+    tf.zeros([64]),
+    heUniform([3136, 10], 3136, 3),
+    tf.zeros([10]),
+  ];
+}
+
+function net(p: Params, x: tf.Tensor4D): tf.Tensor2D {
+  const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [
+    1,
+    1,
+  ], [1, 1], [0, 0]];
+  const h1 = tf.relu(tf.add(tf.conv2d(x, p[0] as tf.Tensor4D, 2, pad), p[1]));
+  const h2 = tf.relu(tf.add(tf.conv2d(h1 as tf.Tensor4D, p[2] as tf.Tensor4D, 2, pad), p[3]));
+  return tf.add(tf.matMul(tf.reshape(h2, [x.shape[0], 3136]), p[4] as tf.Tensor2D), p[5]);
+}
+
+interface StepKind {
+  name: "plain" | "kdiga";
+  loss: (p: Params, x: tf.Tensor4D, y: tf.Tensor1D) => tf.Scalar;
+}
+
+const KINDS: StepKind[] = [
+  { name: "plain", loss: (p, x, y) => crossEntropy(net(p, x), y) as tf.Scalar },
+  {
+    name: "kdiga",
+    loss: (p, x, y) => {
+      const { value: ce, grad: g } = tf.valueAndGrad((xx: tf.Tensor) =>
+        crossEntropy(net(p, xx as tf.Tensor4D), y)
+      )(x);
+      return tf.add(ce, tf.sum(tf.square(g))) as tf.Scalar;
+    },
+  },
+];
+
+/** Median wall time (ms) of an SGD-with-momentum step, after warm-up; memory must stay flat. */
+function timeSteps(kind: StepKind, n: number): number {
+  const params = initParams();
+  const velocity = params.map((p) => tf.zerosLike(p));
+  const x = tf.randomUniform([batch, 28, 28, 1], 0, 1, "float32", 7) as tf.Tensor4D;
+  const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => (i * 7) % 10), "int32");
+  const step = () => {
+    const next = tf.tidy(() => {
+      const grads = tf.grads((...ps: tf.Tensor[]) => kind.loss(ps, x, y))(params);
+      return grads.map((g, i) => {
+        const v = tf.add(tf.mul(velocity[i], 0.9), g);
+        return [v, tf.sub(params[i], tf.mul(v, 0.01))];
+      });
+    });
+    next.forEach(([v, p], i) => {
+      velocity[i].dispose();
+      params[i].dispose();
+      velocity[i] = v;
+      params[i] = p;
+    });
+    params[5].dataSync(); // wait for the step to finish
+  };
+  for (let i = 0; i < warmup; i++) step();
+  const before = tf.memory().numTensors;
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    step();
+    times.push(performance.now() - t0);
+  }
+  if (tf.memory().numTensors !== before) {
+    throw new Error(`tensor leak in the ${kind.name} step: ${before} -> ${tf.memory().numTensors}`);
+  }
+  tf.dispose([...params, ...velocity, x, y]);
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+const rows: string[] = ["| backend | plain step (ms) | KDIGA step (ms) | KDIGA / plain |", "|---|---|---|---|"];
+const ours: Record<string, Record<string, number>> = {};
+for (const backend of backends) {
+  try {
+    await useBackend(backend);
+  } catch (e) {
+    console.error(`skipping backend '${backend}': ${(e as Error).message.split("\n")[0]}`);
+    continue;
+  }
+  const n = backend === "cpu" && args["cpu-steps"] ? positiveInt("cpu-steps", args["cpu-steps"]) : steps;
+  const res: Record<string, number> = {};
+  for (const kind of KINDS) {
+    console.error(`timing ${kind.name} step on ${backend} (${warmup} warm-up + ${n} timed)...`);
+    res[kind.name] = timeSteps(kind, n);
+  }
+  ours[backend] = res;
+  rows.push(
+    `| ${backend} | ${res.plain.toFixed(1)} | ${res.kdiga.toFixed(1)} | ${(res.kdiga / res.plain).toFixed(2)}x |`,
+  );
+}
+console.log(`\nSmall CNN, batch ${batch}, 28x28x1, median of ${steps} steps after ${warmup} warm-up:\n`);
+console.log(rows.join("\n"));
+
+// PyTorch reference, same run, where Debian's python3-torch is installed.
+const here = dirname(fileURLToPath(import.meta.url));
+const script = join(here, "torch_reference.py");
+let torch: Record<string, number> | null = null;
+for (const python of ["python3", "/usr/bin/python3"]) {
+  try {
+    const out = await new Deno.Command(python, {
+      args: [script, "--threads", args.threads!, "--batch", String(batch), "--steps", String(steps)],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!out.success) continue;
+    torch = JSON.parse(new TextDecoder().decode(out.stdout));
+    break;
+  } catch { /* this python is missing */ }
+}
+const peakMiB = (() => {
+  try {
+    const status = Deno.readTextFileSync("/proc/self/status");
+    const m = status.match(/VmHWM:\s+(\d+) kB/);
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+})();
+console.log(`\npeak resident memory of this bench: ${peakMiB.toFixed(0)} MiB`);
+if (torch == null) {
+  console.log("\nPyTorch reference skipped: `python3 -c 'import torch'` fails here (apt-get install python3-torch libopenblas0-pthread).");
+} else {
+  const best = ours[backends.find((b) => ours[b]) ?? ""] ?? null;
+  console.log(`\nPyTorch ${torch.version} (${args.threads} threads), same run:`);
+  const ref = backends.find((b) => ours[b]);
+  for (const kind of ["plain", "kdiga"] as const) {
+    if (best == null) break;
+    console.log(
+      `${kind} step: ${best[kind].toFixed(1)} ms vs PyTorch ${torch[kind].toFixed(1)} ms: ${(best[kind] / torch[kind]).toFixed(2)}x (${ref})`,
+    );
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * kdiga's wasm training kernels against tfjs' `cpu` backend on random shapes: strides 1 and 2,
+ * same / valid / explicit padding, odd sizes, batch 1, non-square inputs and filters.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import assert from "node:assert/strict";
+import { useBackend } from "../backend/mod.ts";
+import { seededRandom } from "../util/rng.ts";
+
+await useBackend("cpu");
+await useBackend("wasm");
+
+type Pad = "same" | "valid" | [[number, number], [number, number], [number, number], [number, number]];
+
+interface Case {
+  batch: number;
+  h: number;
+  w: number;
+  cin: number;
+  cout: number;
+  kh: number;
+  kw: number;
+  stride: [number, number];
+  pad: Pad;
+}
+
+function randomArray(n: number, rand: () => number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rand() * 2 - 1;
+  return a;
+}
+
+/** Runs `f` on the named backend, returning plain arrays (so nothing crosses backends). */
+async function on(backend: string, f: () => tf.Tensor): Promise<Float32Array> {
+  await tf.setBackend(backend);
+  const t = f();
+  const values = t.dataSync() as Float32Array;
+  t.dispose();
+  return Float32Array.from(values);
+}
+
+function assertClose(actual: Float32Array, expected: Float32Array, label: string): void {
+  assert.equal(actual.length, expected.length, `${label}: length`);
+  let scale = 1e-6;
+  for (const v of expected) scale = Math.max(scale, Math.abs(v));
+  let worst = 0;
+  for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
+  assert.ok(worst <= 1e-4 * scale + 1e-5, `${label}: max abs error ${worst} (scale ${scale})`);
+}
+
+const CASES: Case[] = [
+  { batch: 2, h: 7, w: 7, cin: 3, cout: 4, kh: 3, kw: 3, stride: [1, 1], pad: "same" },
+  { batch: 2, h: 8, w: 8, cin: 3, cout: 5, kh: 3, kw: 3, stride: [2, 2], pad: "same" },
+  { batch: 1, h: 9, w: 6, cin: 2, cout: 3, kh: 3, kw: 2, stride: [2, 2], pad: "valid" },
+  { batch: 3, h: 11, w: 13, cin: 4, cout: 2, kh: 5, kw: 3, stride: [2, 3], pad: "same" },
+  { batch: 2, h: 10, w: 7, cin: 2, cout: 3, kh: 3, kw: 3, stride: [2, 1], pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  { batch: 1, h: 5, w: 5, cin: 1, cout: 1, kh: 1, kw: 1, stride: [1, 1], pad: "valid" },
+  { batch: 2, h: 28, w: 28, cin: 1, cout: 8, kh: 3, kw: 3, stride: [2, 2], pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
+];
+
+function convOut(c: Case): [number, number] {
+  const info = tf.backend_util.computeConv2DInfo(
+    [c.batch, c.h, c.w, c.cin],
+    [c.kh, c.kw, c.cin, c.cout],
+    c.stride,
+    1,
+    c.pad as any,
+  );
+  return [info.outHeight, info.outWidth];
+}
+
+Deno.test("Conv2DBackpropFilter and Conv2DBackpropInput on wasm match cpu", async () => {
+  const rand = seededRandom(1);
+  for (const c of CASES) {
+    const [ho, wo] = convOut(c);
+    const x = randomArray(c.batch * c.h * c.w * c.cin, rand);
+    const dy = randomArray(c.batch * ho * wo * c.cout, rand);
+    const filter = randomArray(c.kh * c.kw * c.cin * c.cout, rand);
+    const label = JSON.stringify(c);
+    const backpropFilter = () =>
+      tf.engine().runKernel("Conv2DBackpropFilter", {
+        x: tf.tensor4d(x, [c.batch, c.h, c.w, c.cin]),
+        dy: tf.tensor4d(dy, [c.batch, ho, wo, c.cout]),
+      }, { strides: c.stride, pad: c.pad, dataFormat: "NHWC", filterShape: [c.kh, c.kw, c.cin, c.cout] }) as tf.Tensor;
+    const backpropInput = () =>
+      tf.conv2dTranspose(
+        tf.tensor4d(dy, [c.batch, ho, wo, c.cout]),
+        tf.tensor4d(filter, [c.kh, c.kw, c.cin, c.cout]),
+        [c.batch, c.h, c.w, c.cin],
+        c.stride,
+        c.pad as any,
+      );
+    assertClose(await on("wasm", backpropFilter), await on("cpu", backpropFilter), `filter ${label}`);
+    assertClose(await on("wasm", backpropInput), await on("cpu", backpropInput), `input ${label}`);
+  }
+  await tf.setBackend("wasm");
+});
+
+Deno.test("depthwise backprop kernels on wasm match cpu", async () => {
+  const rand = seededRandom(2);
+  for (const c of CASES.filter((c) => typeof c.pad === "string")) {
+    for (const mult of [1, 2]) {
+      const filterShape: [number, number, number, number] = [c.kh, c.kw, c.cin, mult];
+      const info = tf.backend_util.computeConv2DInfo(
+        [c.batch, c.h, c.w, c.cin],
+        filterShape,
+        c.stride,
+        1,
+        c.pad as any,
+        undefined,
+        true,
+      );
+      const [ho, wo] = [info.outHeight, info.outWidth];
+      const x = randomArray(c.batch * c.h * c.w * c.cin, rand);
+      const dy = randomArray(c.batch * ho * wo * c.cin * mult, rand);
+      const filter = randomArray(c.kh * c.kw * c.cin * mult, rand);
+      const attrs = { strides: c.stride, pad: c.pad, dilations: [1, 1] };
+      const label = `${JSON.stringify(c)} mult ${mult}`;
+      const bpInput = () =>
+        tf.engine().runKernel("DepthwiseConv2dNativeBackpropInput", {
+          dy: tf.tensor4d(dy, [c.batch, ho, wo, c.cin * mult]),
+          filter: tf.tensor4d(filter, filterShape),
+        }, { ...attrs, inputShape: [c.batch, c.h, c.w, c.cin] }) as tf.Tensor;
+      const bpFilter = () =>
+        tf.engine().runKernel("DepthwiseConv2dNativeBackpropFilter", {
+          x: tf.tensor4d(x, [c.batch, c.h, c.w, c.cin]),
+          dy: tf.tensor4d(dy, [c.batch, ho, wo, c.cin * mult]),
+        }, { ...attrs, filterShape }) as tf.Tensor;
+      assertClose(await on("wasm", bpInput), await on("cpu", bpInput), `dw input ${label}`);
+      assertClose(await on("wasm", bpFilter), await on("cpu", bpFilter), `dw filter ${label}`);
+    }
+  }
+  await tf.setBackend("wasm");
+});
+
+Deno.test("wasm training kernels free their intermediates", async () => {
+  await tf.setBackend("wasm");
+  const x = tf.randomUniform([2, 9, 9, 3], 0, 1, "float32", 3) as tf.Tensor4D;
+  const f = tf.randomNormal([3, 3, 3, 4], 0, 1, "float32", 4) as tf.Tensor4D;
+  const dw = tf.randomNormal([3, 3, 3, 1], 0, 1, "float32", 5) as tf.Tensor4D;
+  const step = () =>
+    tf.tidy(() => {
+      const [gx, gf] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, "same")))
+      )([x, f]);
+      const [hx, hw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.square(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, "same")))
+      )([x, dw]);
+      return tf.addN([tf.sum(gx), tf.sum(gf), tf.sum(hx), tf.sum(hw)]);
+    }).dispose();
+  step();
+  const before = tf.memory();
+  for (let i = 0; i < 5; i++) step();
+  const after = tf.memory();
+  assert.equal(after.numTensors, before.numTensors);
+  assert.equal(after.numBytes, before.numBytes);
+  assert.equal((after as any).numDataBuffers, (before as any).numDataBuffers);
+});
