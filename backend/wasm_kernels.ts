@@ -74,6 +74,25 @@ class Scratch {
       Math.max(0, right),
     ], [0, 0]]);
   }
+  /** Takes ownership of a result made outside `run`. */
+  track(info: Info): Info {
+    this.#infos.push(info);
+    return info;
+  }
+  /**
+   * Stride-1 NHWC convolution with explicit padding [top, bottom, left, right]; negative
+   * padding crops the input first (XNNPACK pads for free, but cannot crop).
+   */
+  conv(x: Info, filter: Info, [top, bottom, left, right]: number[], dilations: [number, number]): Info {
+    const xc = this.padOrCrop(x, Math.min(top, 0), Math.min(bottom, 0), Math.min(left, 0), Math.min(right, 0));
+    return this.run("Conv2D", { x: xc, filter }, {
+      strides: [1, 1],
+      pad: [[0, 0], [Math.max(top, 0), Math.max(bottom, 0)], [Math.max(left, 0), Math.max(right, 0)], [0, 0]],
+      dataFormat: "NHWC",
+      dilations,
+      dimRoundingMode: undefined,
+    });
+  }
   /** Concatenates along `axis` (a single input is returned as is). */
   concat(xs: Info[], axis: number): Info {
     if (xs.length === 1) return xs[0];
@@ -131,23 +150,19 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, attrs, backend }) => {
   // dy as a filter [Ho, Wo, N, Cout], dilated by the stride.
   const dyT = s.transpose(dy, [1, 2, 0, 3]);
   const { top, bottom, left, right } = info.padInfo;
-  const xP = s.padOrCrop(xT, top, bottom, left, right);
-  const out = s.run("Conv2D", { x: xP, filter: dyT }, {
-    strides: [1, 1],
-    pad: "valid",
-    dataFormat: "NHWC",
-    dilations: [info.strideHeight, info.strideWidth],
-    dimRoundingMode: undefined,
-  });
+  const out = s.conv(xT, dyT, [top, bottom, left, right], [info.strideHeight, info.strideWidth]);
   // The valid convolution can overshoot kh x kw when the forward conv dropped trailing rows.
   const cropped = s.slice(out, [0, 0, 0, 0], [cin, kh, kw, cout]);
   return s.finish(s.transpose(cropped, [1, 2, 0, 3]));
 };
 
 /**
- * dx = conv2d^T(dy, W), as stride-1 convolutions, one per output phase (cy, cx) in [0, s)^2:
+ * dx = conv2d^T(dy, W) as ONE stride-1 convolution followed by a depth-to-space shuffle
+ * (sub-pixel decomposition). Output phase c = (cy, cx) in [0, s)^2 of dx satisfies
  * dx[u*s + c] = sum_m dy[u + o_c - m] W[r_c + s*m], with r_c = (c + pad) mod s and
- * o_c = floor((c + pad) / s), i.e. a correlation of dy with a flipped sub-filter.
+ * o_c = floor((c + pad) / s): a correlation of dy with a flipped sub-filter. All phases read a
+ * common window of dy rows, so their sub-filters stack into one filter with s*s*Cin output
+ * channels; one XNNPACK call computes every phase, with no zero insertion.
  */
 function conv2DBackpropInputFast(
   { inputs, attrs, backend }: Parameters<KernelFunc>[0],
@@ -155,49 +170,97 @@ function conv2DBackpropInputFast(
 ): Info {
   const { dy, filter } = inputs;
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs;
-  if (!isNHWC(dataFormat)) return stock({ inputs, attrs, backend });
+  if (!isNHWC(dataFormat) || filter.dtype !== "float32") return stock({ inputs, attrs, backend });
   const info = convInfo(inputShape, filter.shape, strides, pad, dimRoundingMode);
   const [kh, kw, cin, cout] = filter.shape;
   const [n, h, w] = inputShape as number[];
-  const sh = info.strideHeight, sw = info.strideWidth;
-  const { top, left } = info.padInfo;
-  const [ho, wo] = [dy.shape[1], dy.shape[2]];
-  const mh = Math.ceil(kh / sh), mw = Math.ceil(kw / sw);
-  const uh = Math.ceil(h / sh), uw = Math.ceil(w / sw);
+  const phaseRows = subPixelPhases(kh, info.strideHeight, info.padInfo.top);
+  const phaseCols = subPixelPhases(kw, info.strideWidth, info.padInfo.left);
+  const merged = mergedPhaseFilter(
+    (backend as any).typedArrayFromHeap(filter) as Float32Array,
+    [kh, kw, cin, cout],
+    phaseRows,
+    phaseCols,
+  );
   const s = new Scratch(backend);
-  // Sub-filters by phase: pad W to multiples of the stride, then split each spatial axis into
-  // (tap, phase) and flip the taps. [sh, sw, mh, mw, Cout, Cin] after the transpose.
-  const wPadded = s.pad(filter, [[0, mh * sh - kh], [0, mw * sw - kw], [0, 0], [0, 0]]);
-  const wSplit = s.reshape(wPadded, [mh, sh, mw, sw, cin, cout]);
-  const wFlipped = s.run("Reverse", { x: wSplit }, { dims: [0, 2] });
-  const wPhases = s.transpose(wFlipped, [1, 3, 0, 2, 5, 4]);
-  const rows: Info[] = [];
-  for (let cy = 0; cy < sh; cy++) {
-    const cols: Info[] = [];
-    const ry = (cy + top) % sh, oy = Math.floor((cy + top) / sh);
-    for (let cx = 0; cx < sw; cx++) {
-      const rx = (cx + left) % sw, ox = Math.floor((cx + left) / sw);
-      const sub = s.reshape(
-        s.slice(wPhases, [ry, rx, 0, 0, 0, 0], [1, 1, mh, mw, cout, cin]),
-        [mh, mw, cout, cin],
-      );
-      const padTop = mh - 1 - oy, padLeft = mw - 1 - ox;
-      const padBottom = uh + mh - 1 - ho - padTop, padRight = uw + mw - 1 - wo - padLeft;
-      const dyP = s.padOrCrop(dy, padTop, padBottom, padLeft, padRight);
-      const phase = s.run("Conv2D", { x: dyP, filter: sub }, {
-        strides: [1, 1],
-        pad: "valid",
-        dataFormat: "NHWC",
-        dilations: [1, 1],
-        dimRoundingMode: undefined,
-      });
-      cols.push(s.reshape(phase, [n, uh, 1, uw, 1, cin]));
-    }
-    rows.push(s.concat(cols, 4));
-  }
-  const grid = s.concat(rows, 2);
-  const interleaved = s.reshape(grid, [n, uh * sh, uw * sw, cin]);
+  const wMerged = (backend as any).makeOutput(merged.shape, "float32", undefined, merged.values) as Info;
+  s.track(wMerged);
+  const [sh, sw] = [info.strideHeight, info.strideWidth];
+  const uh = Math.ceil(h / sh), uw = Math.ceil(w / sw);
+  const [ho, wo] = [dy.shape[1], dy.shape[2]];
+  const padTop = -phaseRows.lo, padLeft = -phaseCols.lo;
+  const padBottom = uh + phaseRows.taps - 1 - ho - padTop;
+  const padRight = uw + phaseCols.taps - 1 - wo - padLeft;
+  const phases = s.conv(dy, wMerged, [padTop, padBottom, padLeft, padRight], [1, 1]);
+  if (sh === 1 && sw === 1) return s.finish(s.slice(phases, [0, 0, 0, 0], [n, h, w, cin]));
+  const split = s.reshape(phases, [n, uh, uw, sh, sw, cin]);
+  const interleaved = s.reshape(s.transpose(split, [0, 1, 3, 2, 4, 5]), [n, uh * sh, uw * sw, cin]);
   return s.finish(s.slice(interleaved, [0, 0, 0, 0], [n, h, w, cin]));
+}
+
+/** Per output phase along one axis: filter phase, offset, tap count; and their common window. */
+interface SubPixelPhases {
+  stride: number;
+  /** For output phase c: first kernel index r, dy offset o, number of taps t. */
+  phase: { r: number; o: number; t: number }[];
+  /** Window of dy rows read, relative to u: [lo, lo + taps). */
+  lo: number;
+  taps: number;
+}
+
+function subPixelPhases(k: number, stride: number, padBefore: number): SubPixelPhases {
+  const phase = [];
+  let lo = Infinity, hi = -Infinity;
+  for (let c = 0; c < stride; c++) {
+    const r = (c + padBefore) % stride, o = Math.floor((c + padBefore) / stride);
+    const t = Math.max(0, Math.ceil((k - r) / stride));
+    phase.push({ r, o, t });
+    if (t > 0) {
+      lo = Math.min(lo, o - t + 1);
+      hi = Math.max(hi, o);
+    }
+  }
+  return { stride, phase, lo, taps: hi - lo + 1 };
+}
+
+/**
+ * Builds the merged filter [tapsY, tapsX, Cout, sy*sx*Cin] from W [kh, kw, Cin, Cout]:
+ * window tap a of phase c reads dy row u + lo + a, i.e. kernel row r_c + s*(o_c - lo - a).
+ */
+function mergedPhaseFilter(
+  w: Float32Array,
+  [kh, kw, cin, cout]: number[],
+  rows: SubPixelPhases,
+  cols: SubPixelPhases,
+): { values: Float32Array; shape: number[] } {
+  const phases = rows.stride * cols.stride;
+  const outC = phases * cin;
+  const values = new Float32Array(rows.taps * cols.taps * cout * outC);
+  for (let cy = 0; cy < rows.stride; cy++) {
+    const py = rows.phase[cy];
+    for (let a = 0; a < rows.taps; a++) {
+      const my = py.o - rows.lo - a;
+      if (my < 0 || my >= py.t) continue;
+      const ky = py.r + rows.stride * my;
+      for (let cx = 0; cx < cols.stride; cx++) {
+        const px = cols.phase[cx];
+        const channel0 = (cy * cols.stride + cx) * cin;
+        for (let b = 0; b < cols.taps; b++) {
+          const mx = px.o - cols.lo - b;
+          if (mx < 0 || mx >= px.t) continue;
+          const kx = px.r + cols.stride * mx;
+          const src = (ky * kw + kx) * cin * cout;
+          const dst = (a * cols.taps + b) * cout * outC + channel0;
+          for (let ci = 0; ci < cin; ci++) {
+            for (let co = 0; co < cout; co++) {
+              values[dst + co * outC + ci] = w[src + ci * cout + co];
+            }
+          }
+        }
+      }
+    }
+  }
+  return { values, shape: [rows.taps, cols.taps, cout, outC] };
 }
 
 /** Inserts stride-1 zeros between the rows and columns of x [N, H, W, C]. */
