@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { installSecondOrderGradients } from "./gradients.ts";
 import { registerWasmTrainingKernels } from "./wasm_kernels.ts";
+import { prepareWasmThreads } from "./wasm_threads.ts";
 
 /** The backends kdiga can run on. */
 export const BACKEND_NAMES = ["wasm", "cpu", "tensorflow", "webgpu"] as const;
@@ -18,6 +19,12 @@ export type BackendName = typeof BACKEND_NAMES[number];
 export interface UseBackendOptions {
   /** Print which backend runs, on stderr (default false). */
   verbose?: boolean;
+  /**
+   * XNNPACK threads of the `wasm` backend (default: `KDIGA_THREADS`, else every logical core).
+   * More than one starts tfjs' threaded wasm build (see `wasm_threads.ts`). Fixed when the wasm
+   * backend first starts.
+   */
+  threads?: number;
 }
 
 /** Throws unless `name` is a known backend, listing the valid names. */
@@ -42,6 +49,9 @@ async function importOptional(specifiers: string[], installHint: string): Promis
   throw new Error(`${installHint}\n(tried ${errors.join("; ")})`);
 }
 
+let wasmInitialised = false;
+let wasmModule: { getThreadsCount(): number } | null = null;
+
 async function loadBackend(name: BackendName): Promise<void> {
   switch (name) {
     case "cpu":
@@ -50,7 +60,7 @@ async function loadBackend(name: BackendName): Promise<void> {
       await import("@tensorflow/tfjs-backend-cpu");
       return;
     case "wasm":
-      await import("@tensorflow/tfjs-backend-wasm");
+      wasmModule = await import("@tensorflow/tfjs-backend-wasm");
       return;
     case "tensorflow": {
       const gpu = Deno.env.get("KDIGA_TFJS_NODE") === "gpu";
@@ -97,12 +107,45 @@ export async function useBackend(
   await installSecondOrderGradients();
   await loadBackend(name);
   const tfName = name === "tensorflow" ? "tensorflow" : name;
-  const ok = await tf.setBackend(tfName);
+  const threads = options.threads ??
+    Number(Deno.env.get("KDIGA_THREADS") ?? navigator.hardwareConcurrency ?? 1);
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new Error(`threads must be a positive integer; got ${threads}`);
+  }
+  let ok: boolean;
+  if (name === "wasm" && !wasmInitialised && threads > 1) {
+    const restore = await prepareWasmThreads(threads);
+    try {
+      ok = await tf.setBackend(tfName);
+    } finally {
+      restore();
+    }
+  } else {
+    ok = await tf.setBackend(tfName);
+  }
+  if (name === "wasm") wasmInitialised = true;
   if (!ok || tf.getBackend() !== tfName) {
     throw new Error(`backend '${name}' failed to initialise (tfjs is on '${tf.getBackend()}')`);
   }
   await tf.ready();
   if (name === "wasm") registerWasmTrainingKernels();
-  if (options.verbose) console.error(`kdiga: running on backend '${name}'`);
+  if (options.verbose) {
+    const detail = name === "wasm" ? ` (${wasmThreadsCount()} thread(s))` : "";
+    console.error(`kdiga: running on backend '${name}'${detail}`);
+  }
   return name;
+}
+
+/**
+ * XNNPACK threads the wasm backend actually runs (1 before it is initialised).
+ *
+ * @example
+ * ```ts
+ * import { useBackend, wasmThreadsCount } from "./select.ts";
+ * await useBackend("wasm", { threads: 2 });
+ * console.log(wasmThreadsCount()); // 2
+ * ```
+ */
+export function wasmThreadsCount(): number {
+  return wasmInitialised && wasmModule != null ? wasmModule.getThreadsCount() : 1;
 }

@@ -5,20 +5,24 @@
  * warm-up, on each backend asked for; then the same in PyTorch where `import torch` works, in
  * the same run, and one ratio line per step kind.
  *
- *   deno task bench [--backends wasm,cpu] [--steps 10] [--warmup 3] [--threads 2]
+ * Each `backend:threads` configuration runs in a fresh process (threads are fixed when a
+ * backend starts; memory is measured per configuration).
+ *
+ *   deno task bench [--backends wasm:1,wasm:2,cpu:1] [--steps 10] [--warmup 3] [--threads 2]
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { parseArgs } from "node:util";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BACKEND_NAMES, useBackend } from "../backend/mod.ts";
+import { BACKEND_NAMES, useBackend, wasmThreadsCount } from "../backend/mod.ts";
 import { crossEntropy } from "../losses/cross_entropy.ts";
 
 const { values: args } = parseArgs({
   args: Deno.args,
   options: {
-    backends: { type: "string", default: "wasm,cpu" },
+    backends: { type: "string", default: "wasm:1,wasm:2,cpu:1" },
+    child: { type: "string" },
     steps: { type: "string", default: "10" },
     warmup: { type: "string", default: "3" },
     "cpu-steps": { type: "string" },
@@ -29,7 +33,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(
-    "usage: deno task bench [--backends wasm,cpu] [--steps 10] [--warmup 3] [--threads 2] [--batch 128]",
+    "usage: deno task bench [--backends wasm:1,wasm:2,cpu:1] [--steps 10] [--cpu-steps N] [--warmup 3] [--threads 2 (PyTorch)] [--batch 128]",
   );
   Deno.exit(0);
 }
@@ -41,12 +45,18 @@ function positiveInt(name: string, value: string): number {
 const steps = positiveInt("steps", args.steps!);
 const warmup = positiveInt("warmup", args.warmup!);
 const batch = positiveInt("batch", args.batch!);
-const backends = args.backends!.split(",").map((s) => s.trim()).filter(Boolean);
-for (const b of backends) {
-  if (!(BACKEND_NAMES as readonly string[]).includes(b)) {
-    throw new Error(`unknown backend '${b}' in --backends: valid are ${BACKEND_NAMES.join(", ")}`);
-  }
+interface Config {
+  backend: string;
+  threads: number;
 }
+function parseConfig(text: string): Config {
+  const [backend, threads = "1"] = text.trim().split(":");
+  if (!(BACKEND_NAMES as readonly string[]).includes(backend)) {
+    throw new Error(`unknown backend '${backend}' in --backends: valid are ${BACKEND_NAMES.join(", ")}`);
+  }
+  return { backend, threads: positiveInt("backends", threads) };
+}
+const configs = args.backends!.split(",").filter((s) => s.trim()).map(parseConfig);
 
 type Params = tf.Tensor[];
 
@@ -129,24 +139,72 @@ function timeSteps(kind: StepKind, n: number): number {
   return times[Math.floor(times.length / 2)];
 }
 
-const rows: string[] = ["| backend | plain step (ms) | KDIGA step (ms) | KDIGA / plain |", "|---|---|---|---|"];
-const ours: Record<string, Record<string, number>> = {};
-for (const backend of backends) {
+function peakResidentMiB(): number {
   try {
-    await useBackend(backend);
-  } catch (e) {
-    console.error(`skipping backend '${backend}': ${(e as Error).message.split("\n")[0]}`);
+    const m = Deno.readTextFileSync("/proc/self/status").match(/VmHWM:\s+(\d+) kB/);
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+interface Result {
+  plain: number;
+  kdiga: number;
+  threads: number;
+  peakMiB: number;
+}
+
+if (args.child) {
+  // One configuration, in this fresh process; the parent reads the JSON line.
+  const config = parseConfig(args.child);
+  await useBackend(config.backend, { threads: config.threads });
+  const n = config.backend === "cpu" && args["cpu-steps"] ? positiveInt("cpu-steps", args["cpu-steps"]) : steps;
+  const result: Result = { plain: NaN, kdiga: NaN, threads: wasmThreadsCount(), peakMiB: NaN };
+  for (const kind of KINDS) {
+    console.error(`timing ${kind.name} step on ${args.child} (${warmup} warm-up + ${n} timed)...`);
+    result[kind.name] = timeSteps(kind, n);
+  }
+  result.peakMiB = peakResidentMiB();
+  console.log(JSON.stringify(result));
+  Deno.exit(0);
+}
+
+const rows: string[] = [
+  "| backend | threads | plain step (ms) | KDIGA step (ms) | KDIGA / plain | peak RSS (MiB) |",
+  "|---|---|---|---|---|---|",
+];
+const ours: { label: string; result: Result }[] = [];
+for (const config of configs) {
+  const label = `${config.backend}:${config.threads}`;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      fileURLToPath(import.meta.url),
+      `--child=${label}`,
+      `--steps=${steps}`,
+      `--warmup=${warmup}`,
+      `--batch=${batch}`,
+      ...(args["cpu-steps"] ? [`--cpu-steps=${args["cpu-steps"]}`] : []),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const line = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
+  if (!out.success || !line.startsWith("{")) {
+    console.error(`configuration ${label} failed (exit ${out.code}); skipped`);
     continue;
   }
-  const n = backend === "cpu" && args["cpu-steps"] ? positiveInt("cpu-steps", args["cpu-steps"]) : steps;
-  const res: Record<string, number> = {};
-  for (const kind of KINDS) {
-    console.error(`timing ${kind.name} step on ${backend} (${warmup} warm-up + ${n} timed)...`);
-    res[kind.name] = timeSteps(kind, n);
+  const result = JSON.parse(line) as Result;
+  ours.push({ label, result });
+  if (config.backend === "wasm" && result.threads !== config.threads) {
+    console.error(`warning: asked for ${config.threads} wasm threads, got ${result.threads}`);
   }
-  ours[backend] = res;
   rows.push(
-    `| ${backend} | ${res.plain.toFixed(1)} | ${res.kdiga.toFixed(1)} | ${(res.kdiga / res.plain).toFixed(2)}x |`,
+    `| ${config.backend} | ${result.threads} | ${result.plain.toFixed(1)} | ${result.kdiga.toFixed(1)} | ${
+      (result.kdiga / result.plain).toFixed(2)
+    }x | ${result.peakMiB.toFixed(0)} |`,
   );
 }
 console.log(`\nSmall CNN, batch ${batch}, 28x28x1, median of ${steps} steps after ${warmup} warm-up:\n`);
@@ -168,26 +226,19 @@ for (const python of ["python3", "/usr/bin/python3"]) {
     break;
   } catch { /* this python is missing */ }
 }
-const peakMiB = (() => {
-  try {
-    const status = Deno.readTextFileSync("/proc/self/status");
-    const m = status.match(/VmHWM:\s+(\d+) kB/);
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-})();
-console.log(`\npeak resident memory of this bench: ${peakMiB.toFixed(0)} MiB`);
 if (torch == null) {
   console.log("\nPyTorch reference skipped: `python3 -c 'import torch'` fails here (apt-get install python3-torch libopenblas0-pthread).");
 } else {
-  const best = ours[backends.find((b) => ours[b]) ?? ""] ?? null;
   console.log(`\nPyTorch ${torch.version} (${args.threads} threads), same run:`);
-  const ref = backends.find((b) => ours[b]);
+  const fastest = (kind: "plain" | "kdiga") =>
+    ours.reduce((a, b) => (b.result[kind] < a.result[kind] ? b : a));
   for (const kind of ["plain", "kdiga"] as const) {
-    if (best == null) break;
+    if (ours.length === 0) break;
+    const best = fastest(kind);
     console.log(
-      `${kind} step: ${best[kind].toFixed(1)} ms vs PyTorch ${torch[kind].toFixed(1)} ms: ${(best[kind] / torch[kind]).toFixed(2)}x (${ref})`,
+      `${kind} step: ${best.result[kind].toFixed(1)} ms vs PyTorch ${torch[kind].toFixed(1)} ms: ${
+        (best.result[kind] / torch[kind]).toFixed(2)
+      }x (${best.label})`,
     );
   }
 }
