@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { installSecondOrderGradients } from "./gradients.ts";
 import { registerWasmTrainingKernels } from "./wasm_kernels.ts";
-import { prepareWasmThreads } from "./wasm_threads.ts";
+import { prepareWasmThreads, unrefWasmWorkers } from "./wasm_threads.ts";
 
 /** The backends kdiga can run on. */
 export const BACKEND_NAMES = ["wasm", "cpu", "tensorflow", "webgpu"] as const;
@@ -128,7 +128,10 @@ export async function useBackend(
     throw new Error(`backend '${name}' failed to initialise (tfjs is on '${tf.getBackend()}')`);
   }
   await tf.ready();
-  if (name === "wasm") registerWasmTrainingKernels();
+  if (name === "wasm") {
+    registerWasmTrainingKernels();
+    unrefWasmWorkers(tf.backend());
+  }
   if (options.verbose) {
     const detail = name === "wasm" ? ` (${wasmThreadsCount()} thread(s))` : "";
     console.error(`kdiga: running on backend '${name}'${detail}`);

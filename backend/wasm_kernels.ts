@@ -15,6 +15,10 @@
  * - `DepthwiseConv2dNativeBackpropFilter`: batch folded into channels, `dy` as a dilated
  *   depthwise filter, then a sum over the batch.
  *
+ * - `Identity`: shares its input's buffer (tfjs tensors are immutable) instead of copying it. The
+ *   engine clones every tensor it saves for the backward pass through `Identity`; the stock wasm
+ *   copy was a fifth of a training step.
+ *
  * Shapes XNNPACK cannot take this way (dilated forward convolutions, NCHW) fall back to the stock
  * kernel, or to a clear error where tfjs has none. `tests/wasm_kernels_test.ts` checks every
  * kernel against the `cpu` backend.
@@ -343,6 +347,17 @@ const depthwiseBackpropFilter: KernelFunc = ({ inputs, attrs, backend }) => {
   return s.finish(s.reshape(summed, [kh, kw, c, mult]));
 };
 
+/** Identity without a copy: a new reference to the same buffer, as the cpu backend does. */
+function identitySharing(
+  { inputs, attrs, backend }: Parameters<KernelFunc>[0],
+  stock: KernelFunc,
+): Info {
+  const { x } = inputs;
+  if (x.dtype === "string") return stock({ inputs, attrs, backend });
+  (backend as any).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
 let registered = false;
 
 /**
@@ -360,7 +375,9 @@ export function registerWasmTrainingKernels(): void {
   registered = true;
   const stockBackpropInput = tf.getKernel("Conv2DBackpropInput", "wasm")!
     .kernelFunc as unknown as KernelFunc;
+  const stockIdentity = tf.getKernel("Identity", "wasm")!.kernelFunc as unknown as KernelFunc;
   const kernels: [string, KernelFunc][] = [
+    ["Identity", (args) => identitySharing(args, stockIdentity)],
     ["Conv2DBackpropFilter", conv2DBackpropFilter],
     ["Conv2DBackpropInput", (args) => conv2DBackpropInputFast(args, stockBackpropInput)],
     ["DepthwiseConv2dNativeBackpropInput", depthwiseBackpropInput],

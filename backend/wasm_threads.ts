@@ -22,6 +22,25 @@ const WORKER_LOAD_CODE =
 const WORKER_LOCATION = "location:{href:__filename},";
 
 /**
+ * Lets a process exit while the wasm backend's pthread workers are idle: emscripten keeps its
+ * worker pool referenced, which holds Deno's event loop open after the script's last line.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { unrefWasmWorkers } from "./wasm_threads.ts";
+ * unrefWasmWorkers(tf.backend()); // a no-op on a backend without pthreads
+ * ```
+ */
+export function unrefWasmWorkers(backend: unknown): void {
+  const pthread = (backend as any)?.wasm?.PThread;
+  if (pthread == null) return;
+  for (const worker of [...(pthread.unusedWorkers ?? []), ...(pthread.runningWorkers ?? [])]) {
+    worker?.unref?.();
+  }
+}
+
+/**
  * Prepares tfjs' threaded wasm build to start with `threads` XNNPACK threads under Deno. Call
  * it right before `tf.setBackend("wasm")`, and the returned `restore` right after.
  *

@@ -39,6 +39,8 @@ async function probe(threads: number): Promise<{ threads: number; values: number
     env: { KDIGA_THREADS: String(threads) },
     stdout: "piped",
     stderr: "piped",
+    // The probe must exit on its own; idle wasm pthread workers once kept it alive forever.
+    signal: AbortSignal.timeout(120_000),
   }).output();
   const text = new TextDecoder().decode(out.stdout).trim();
   assert.ok(out.success, `probe with ${threads} threads failed: ${new TextDecoder().decode(out.stderr)}`);
