@@ -6,5 +6,7 @@
  * @module
  */
 export * from "./backend/mod.ts";
-export * from "./models/types.ts";
+export * from "./models/mod.ts";
+export * from "./attacks/mod.ts";
 export * from "./losses/cross_entropy.ts";
+export * from "./util/mod.ts";
