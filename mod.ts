@@ -8,5 +8,6 @@
 export * from "./backend/mod.ts";
 export * from "./models/mod.ts";
 export * from "./attacks/mod.ts";
+export * from "./theory/mod.ts";
 export * from "./losses/cross_entropy.ts";
 export * from "./util/mod.ts";

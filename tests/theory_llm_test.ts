@@ -7,10 +7,10 @@ import {
   evaluateLayers64,
   initToyMlp,
   localLinearityMeasure,
-  perExampleInputGradient,
   toyMlpClassifier,
   toyMlpToFloat64,
 } from "../theory/mod.ts";
+import { perExampleInputGradient } from "../theory/loss_surface.ts";
 
 await useBackend();
 

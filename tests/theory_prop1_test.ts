@@ -11,8 +11,6 @@ import {
   evaluateLayers64,
   initToyMlp,
   kdOnlyCounterexample,
-  perExampleCrossEntropy,
-  perExampleInputGradient,
   reluLogitsAndJacobian64,
   toyKdigaObjective,
   type ToyMlp,
@@ -20,6 +18,7 @@ import {
   toyMlpFromArrays,
   toyMlpToFloat64,
 } from "../theory/mod.ts";
+import { perExampleCrossEntropy, perExampleInputGradient } from "../theory/loss_surface.ts";
 import { seededRandom } from "../util/rng.ts";
 
 await useBackend();

@@ -10,10 +10,19 @@
  * ```
  * @module
  */
-export * from "./ball.ts";
+// Ball and loss-surface helpers stay internal (attacks/ has the public geometry); only the types
+// and checks that public signatures use are re-exported.
+export {
+  assertPerturbationNorm,
+  assertRadius,
+  dualNorm,
+  PERTURBATION_NORMS,
+  type PerturbationNorm,
+  type VectorNorm,
+} from "./ball.ts";
 export * from "./lp.ts";
 export * from "./toy_mlp.ts";
-export * from "./loss_surface.ts";
+export type { TensorClassifier } from "./loss_surface.ts";
 export * from "./llm.ts";
 export * from "./prop2.ts";
 export * from "./certifier.ts";
