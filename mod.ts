@@ -9,5 +9,7 @@ export * from "./backend/mod.ts";
 export * from "./models/mod.ts";
 export * from "./attacks/mod.ts";
 export * from "./theory/mod.ts";
-export * from "./losses/cross_entropy.ts";
+export * from "./losses/mod.ts";
+export * from "./data/mod.ts";
+export * from "./training/mod.ts";
 export * from "./util/mod.ts";
