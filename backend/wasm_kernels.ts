@@ -15,6 +15,9 @@
  * - `DepthwiseConv2dNativeBackpropFilter`: batch folded into channels, `dy` as a dilated
  *   depthwise filter, then a sum over the batch.
  *
+ * - `BatchMatMul` with a transpose flag: transposes that operand explicitly first; the stock
+ *   kernel's strided path for the flags is several times slower than a copy plus the plain GEMM
+ *   (it is how every dense layer's gradient is computed).
  * - `Identity`: shares its input's buffer (tfjs tensors are immutable) instead of copying it. The
  *   engine clones every tensor it saves for the backward pass through `Identity`; the stock wasm
  *   copy was a fifth of a training step.
@@ -358,6 +361,28 @@ function identitySharing(
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
+/** BatchMatMul with its transpose flags applied as explicit transposes of the operands. */
+function batchMatMulExplicitTranspose(
+  { inputs, attrs, backend }: Parameters<KernelFunc>[0],
+  stock: KernelFunc,
+): Info {
+  const { a, b } = inputs;
+  const { transposeA, transposeB } = attrs;
+  if (!transposeA && !transposeB) return stock({ inputs, attrs, backend });
+  const s = new Scratch(backend);
+  const swapLast = (t: Info) => {
+    const perm = t.shape.map((_, i) => i);
+    [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1], perm[perm.length - 2]];
+    return s.transpose(t, perm);
+  };
+  const out = stock({
+    inputs: { a: transposeA ? swapLast(a) : a, b: transposeB ? swapLast(b) : b },
+    attrs: { ...attrs, transposeA: false, transposeB: false },
+    backend,
+  });
+  return s.finish(s.track(out));
+}
+
 let registered = false;
 
 /**
@@ -376,8 +401,10 @@ export function registerWasmTrainingKernels(): void {
   const stockBackpropInput = tf.getKernel("Conv2DBackpropInput", "wasm")!
     .kernelFunc as unknown as KernelFunc;
   const stockIdentity = tf.getKernel("Identity", "wasm")!.kernelFunc as unknown as KernelFunc;
+  const stockBatchMatMul = tf.getKernel("BatchMatMul", "wasm")!.kernelFunc as unknown as KernelFunc;
   const kernels: [string, KernelFunc][] = [
     ["Identity", (args) => identitySharing(args, stockIdentity)],
+    ["BatchMatMul", (args) => batchMatMulExplicitTranspose(args, stockBatchMatMul)],
     ["Conv2DBackpropFilter", conv2DBackpropFilter],
     ["Conv2DBackpropInput", (args) => conv2DBackpropInputFast(args, stockBackpropInput)],
     ["DepthwiseConv2dNativeBackpropInput", depthwiseBackpropInput],

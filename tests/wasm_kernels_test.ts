@@ -156,3 +156,22 @@ Deno.test("wasm training kernels free their intermediates", async () => {
   assert.equal(after.numBytes, before.numBytes);
   assert.equal((after as any).numDataBuffers, (before as any).numDataBuffers);
 });
+
+Deno.test("BatchMatMul with transpose flags on wasm matches cpu", async () => {
+  const rand = seededRandom(3);
+  const shapes: [number[], number[], boolean, boolean][] = [
+    [[5, 7], [7, 3], false, false],
+    [[7, 5], [7, 3], true, false],
+    [[5, 7], [3, 7], false, true],
+    [[7, 5], [3, 7], true, true],
+    [[2, 7, 5], [2, 3, 7], true, true],
+    [[1, 6, 4], [3, 4, 6], true, true],
+  ];
+  for (const [sa, sb, ta, tb] of shapes) {
+    const a = randomArray(sa.reduce((x, y) => x * y, 1), rand);
+    const b = randomArray(sb.reduce((x, y) => x * y, 1), rand);
+    const f = () => tf.matMul(tf.tensor(a, sa as any) as tf.Tensor3D, tf.tensor(b, sb as any) as tf.Tensor3D, ta, tb);
+    assertClose(await on("wasm", f), await on("cpu", f), `matMul ${sa} ${sb} ${ta} ${tb}`);
+  }
+  await tf.setBackend("wasm");
+});
