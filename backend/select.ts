@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { installSecondOrderGradients } from "./gradients.ts";
-import { registerWasmTrainingKernels } from "./wasm_kernels.ts";
+import { registerWasmTrainingKernels, type WasmKernelSet } from "./wasm_kernels.ts";
 import { prepareWasmThreads, unrefWasmWorkers } from "./wasm_threads.ts";
 
 /** The backends kdiga can run on. */
@@ -25,6 +25,11 @@ export interface UseBackendOptions {
    * backend first starts.
    */
   threads?: number;
+  /**
+   * `"all"` (default) or `"missing"`: only the wasm kernels tfjs lacks, keeping its stock
+   * (slower) ones; for measuring what kdiga's replacements buy. Fixed at the first wasm start.
+   */
+  wasmKernels?: WasmKernelSet;
 }
 
 /** Throws unless `name` is a known backend, listing the valid names. */
@@ -129,7 +134,7 @@ export async function useBackend(
   }
   await tf.ready();
   if (name === "wasm") {
-    registerWasmTrainingKernels();
+    registerWasmTrainingKernels(options.wasmKernels ?? "all");
     unrefWasmWorkers(tf.backend());
   }
   if (options.verbose) {

@@ -383,11 +383,19 @@ function batchMatMulExplicitTranspose(
   return s.finish(s.track(out));
 }
 
-let registered = false;
+/**
+ * Which kernels {@link registerWasmTrainingKernels} installs: `"all"` (default), or `"missing"`:
+ * only those tfjs' wasm backend lacks, leaving its stock (slower) kernels in place. `"missing"`
+ * exists so `deno task bench` can measure what the replacements buy, side by side.
+ */
+export type WasmKernelSet = "all" | "missing";
+
+let registered: WasmKernelSet | null = null;
 
 /**
- * Registers kdiga's training kernels for the `wasm` backend (and replaces its slow
- * `Conv2DBackpropInput`). Idempotent; `useBackend("wasm")` calls it.
+ * Registers kdiga's training kernels for the `wasm` backend (and, with `"all"`, replaces its
+ * slow `Conv2DBackpropInput`, copying `Identity` and flagged `BatchMatMul`). Once per process;
+ * `useBackend("wasm")` calls it.
  *
  * @example
  * ```ts
@@ -395,22 +403,30 @@ let registered = false;
  * await useBackend("wasm"); // registers these kernels
  * ```
  */
-export function registerWasmTrainingKernels(): void {
-  if (registered) return;
-  registered = true;
+export function registerWasmTrainingKernels(set: WasmKernelSet = "all"): void {
+  if (registered === set) return;
+  if (registered != null) {
+    throw new Error(`wasm kernels are already registered as '${registered}'; cannot switch to '${set}'`);
+  }
+  if (set !== "all" && set !== "missing") {
+    throw new Error(`unknown wasm kernel set '${set}': allowed are 'all', 'missing'`);
+  }
+  registered = set;
   const stockBackpropInput = tf.getKernel("Conv2DBackpropInput", "wasm")!
     .kernelFunc as unknown as KernelFunc;
   const stockIdentity = tf.getKernel("Identity", "wasm")!.kernelFunc as unknown as KernelFunc;
   const stockBatchMatMul = tf.getKernel("BatchMatMul", "wasm")!.kernelFunc as unknown as KernelFunc;
-  const kernels: [string, KernelFunc][] = [
-    ["Identity", (args) => identitySharing(args, stockIdentity)],
-    ["BatchMatMul", (args) => batchMatMulExplicitTranspose(args, stockBatchMatMul)],
+  const missing: [string, KernelFunc][] = [
     ["Conv2DBackpropFilter", conv2DBackpropFilter],
-    ["Conv2DBackpropInput", (args) => conv2DBackpropInputFast(args, stockBackpropInput)],
     ["DepthwiseConv2dNativeBackpropInput", depthwiseBackpropInput],
     ["DepthwiseConv2dNativeBackpropFilter", depthwiseBackpropFilter],
   ];
-  for (const [kernelName, kernelFunc] of kernels) {
+  const replacements: [string, KernelFunc][] = [
+    ["Identity", (args) => identitySharing(args, stockIdentity)],
+    ["BatchMatMul", (args) => batchMatMulExplicitTranspose(args, stockBatchMatMul)],
+    ["Conv2DBackpropInput", (args) => conv2DBackpropInputFast(args, stockBackpropInput)],
+  ];
+  for (const [kernelName, kernelFunc] of set === "all" ? [...missing, ...replacements] : missing) {
     if (tf.getKernel(kernelName, "wasm") != null) tf.unregisterKernel(kernelName, "wasm");
     tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: kernelFunc as any });
   }

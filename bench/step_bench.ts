@@ -8,7 +8,10 @@
  * Each `backend:threads` configuration runs in a fresh process (threads are fixed when a
  * backend starts; memory is measured per configuration).
  *
- *   deno task bench [--backends wasm:1,wasm:2,cpu:1] [--steps 10] [--warmup 3] [--threads 2]
+ * `wasm:1:stock` keeps tfjs' stock wasm kernels where tfjs has one (only the missing training
+ * kernels are kdiga's), to show what kdiga's replacement kernels buy.
+ *
+ *   deno task bench [--backends wasm:1:stock,wasm:1,wasm:2,cpu:1] [--steps 10] [--warmup 3] [--threads 2]
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
@@ -21,11 +24,12 @@ import { crossEntropy } from "../losses/cross_entropy.ts";
 const { values: args } = parseArgs({
   args: Deno.args,
   options: {
-    backends: { type: "string", default: "wasm:1,wasm:2,cpu:1" },
+    backends: { type: "string", default: "wasm:1:stock,wasm:1,wasm:2,cpu:1" },
     child: { type: "string" },
     steps: { type: "string", default: "10" },
     warmup: { type: "string", default: "3" },
-    "cpu-steps": { type: "string" },
+    // tfjs' cpu backend takes ~20 s (plain) and ~60 s (KDIGA) a step here: fewer by default.
+    "cpu-steps": { type: "string", default: "3" },
     threads: { type: "string", default: "2" },
     batch: { type: "string", default: "128" },
     help: { type: "boolean", default: false },
@@ -33,7 +37,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(
-    "usage: deno task bench [--backends wasm:1,wasm:2,cpu:1] [--steps 10] [--cpu-steps N] [--warmup 3] [--threads 2 (PyTorch)] [--batch 128]",
+    "usage: deno task bench [--backends wasm:1:stock,wasm:1,wasm:2,cpu:1] [--steps 10] [--cpu-steps N] [--warmup 3] [--threads 2 (PyTorch)] [--batch 128]",
   );
   Deno.exit(0);
 }
@@ -48,13 +52,18 @@ const batch = positiveInt("batch", args.batch!);
 interface Config {
   backend: string;
   threads: number;
+  /** wasm only: "missing" keeps tfjs' stock kernels where tfjs has one. */
+  kernels: "all" | "missing";
 }
 function parseConfig(text: string): Config {
-  const [backend, threads = "1"] = text.trim().split(":");
+  const [backend, threads = "1", kernels = "all"] = text.trim().split(":");
+  if (kernels !== "all" && kernels !== "stock") {
+    throw new Error(`unknown kernel set '${kernels}' in --backends: use backend:threads or backend:threads:stock`);
+  }
   if (!(BACKEND_NAMES as readonly string[]).includes(backend)) {
     throw new Error(`unknown backend '${backend}' in --backends: valid are ${BACKEND_NAMES.join(", ")}`);
   }
-  return { backend, threads: positiveInt("backends", threads) };
+  return { backend, threads: positiveInt("backends", threads), kernels: kernels === "stock" ? "missing" : "all" };
 }
 const configs = args.backends!.split(",").filter((s) => s.trim()).map(parseConfig);
 
@@ -102,7 +111,7 @@ const KINDS: StepKind[] = [
 ];
 
 /** Median wall time (ms) of an SGD-with-momentum step, after warm-up; memory must stay flat. */
-function timeSteps(kind: StepKind, n: number): number {
+function timeSteps(kind: StepKind, n: number, warmupSteps: number): number {
   const params = initParams();
   const velocity = params.map((p) => tf.zerosLike(p));
   const x = tf.randomUniform([batch, 28, 28, 1], 0, 1, "float32", 7) as tf.Tensor4D;
@@ -123,7 +132,7 @@ function timeSteps(kind: StepKind, n: number): number {
     });
     params[5].dataSync(); // wait for the step to finish
   };
-  for (let i = 0; i < warmup; i++) step();
+  for (let i = 0; i < warmupSteps; i++) step();
   const before = tf.memory().numTensors;
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -158,12 +167,14 @@ interface Result {
 if (args.child) {
   // One configuration, in this fresh process; the parent reads the JSON line.
   const config = parseConfig(args.child);
-  await useBackend(config.backend, { threads: config.threads });
-  const n = config.backend === "cpu" && args["cpu-steps"] ? positiveInt("cpu-steps", args["cpu-steps"]) : steps;
+  await useBackend(config.backend, { threads: config.threads, wasmKernels: config.kernels });
+  const isCpu = config.backend === "cpu";
+  const n = isCpu ? positiveInt("cpu-steps", args["cpu-steps"]!) : steps;
+  const w = isCpu ? 1 : warmup;
   const result: Result = { plain: NaN, kdiga: NaN, threads: wasmThreadsCount(), peakMiB: NaN };
   for (const kind of KINDS) {
-    console.error(`timing ${kind.name} step on ${args.child} (${warmup} warm-up + ${n} timed)...`);
-    result[kind.name] = timeSteps(kind, n);
+    console.error(`timing ${kind.name} step on ${args.child} (${w} warm-up + ${n} timed)...`);
+    result[kind.name] = timeSteps(kind, n, w);
   }
   result.peakMiB = peakResidentMiB();
   console.log(JSON.stringify(result));
@@ -176,7 +187,7 @@ const rows: string[] = [
 ];
 const ours: { label: string; result: Result }[] = [];
 for (const config of configs) {
-  const label = `${config.backend}:${config.threads}`;
+  const label = `${config.backend}:${config.threads}${config.kernels === "missing" ? ":stock" : ""}`;
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -186,7 +197,7 @@ for (const config of configs) {
       `--steps=${steps}`,
       `--warmup=${warmup}`,
       `--batch=${batch}`,
-      ...(args["cpu-steps"] ? [`--cpu-steps=${args["cpu-steps"]}`] : []),
+      `--cpu-steps=${args["cpu-steps"]}`,
     ],
     stdout: "piped",
     stderr: "inherit",
@@ -202,12 +213,15 @@ for (const config of configs) {
     console.error(`warning: asked for ${config.threads} wasm threads, got ${result.threads}`);
   }
   rows.push(
-    `| ${config.backend} | ${result.threads} | ${result.plain.toFixed(1)} | ${result.kdiga.toFixed(1)} | ${
+    `| ${label.split(":").length > 2 ? `${config.backend} (stock tfjs kernels)` : config.backend} | ${result.threads} | ${result.plain.toFixed(1)} | ${result.kdiga.toFixed(1)} | ${
       (result.kdiga / result.plain).toFixed(2)
     }x | ${result.peakMiB.toFixed(0)} |`,
   );
 }
-console.log(`\nSmall CNN, batch ${batch}, 28x28x1, median of ${steps} steps after ${warmup} warm-up:\n`);
+console.log(
+  `\nSmall CNN, batch ${batch}, 28x28x1, median of ${steps} steps after ${warmup} warm-up ` +
+    `(cpu: ${args["cpu-steps"]} after 1):\n`,
+);
 console.log(rows.join("\n"));
 
 // PyTorch reference, same run, where Debian's python3-torch is installed.
