@@ -34,7 +34,7 @@ Deno.test("LLM is 0 when CE is linear in x (both norms, both variants)", () => {
   const model = ceEquals((x) => tf.add(tf.matMul(x, a), 3)); // CE = 0.8 x0 - 1.7 x1 + 3 > 0
   const x = tf.tensor2d([[0.1, 0.2], [-0.3, 0.4], [0.5, -0.5]]);
   const y = tf.tensor1d([0, 0, 0], "int32");
-  for (const norm of ["linf", "l2"] as const) {
+  for (const norm of ["Linf", "L2"] as const) {
     for (const variant of ["paper", "authors"] as const) {
       const r = localLinearityMeasure(model, x, y, 0.3, { norm, variant });
       r.values.forEach((v) => assert(Math.abs(v) < 2e-5, `${norm}/${variant}: ${v}`));
@@ -55,8 +55,8 @@ Deno.test("LLM of affine 2-class logits equals the convex closed form at the bal
   const x = tf.tensor2d(pts);
   const y = tf.tensor1d([1, 1], "int32");
   const delta = 0.25;
-  for (const norm of ["linf", "l2"] as const) {
-    const T = delta * (norm === "linf" ? u.reduce((s, v) => s + Math.abs(v), 0) : Math.hypot(...u));
+  for (const norm of ["Linf", "L2"] as const) {
+    const T = delta * (norm === "Linf" ? u.reduce((s, v) => s + Math.abs(v), 0) : Math.hypot(...u));
     const r = localLinearityMeasure(model, x, y, delta, { norm });
     pts.forEach((p, i) => {
       const d0 = u.reduce((s, v, k) => s + v * p[k], c);
@@ -81,7 +81,7 @@ Deno.test("LLM equals the closed-form max of a quadratic residual; 'authors' mis
   const x = tf.tensor2d([[0.1, 0.2], [0.5, -0.3], [-0.2, 0.0]]);
   const y = tf.tensor1d([0, 0, 0], "int32");
   const delta = 0.2;
-  for (const norm of ["linf", "l2"] as const) {
+  for (const norm of ["Linf", "L2"] as const) {
     const paper = localLinearityMeasure(model, x, y, delta, { norm });
     paper.values.forEach((v) =>
       assert(Math.abs(v - 1.5 * delta * delta) < 2e-4, `paper ${norm}: ${v}`)
@@ -178,8 +178,8 @@ Deno.test("LLM rejects bad input with clear errors and leaks no tensors", () => 
   throws(() => localLinearityMeasure(f, x, y, 0), /delta must be a finite number > 0; got 0/);
   throws(() => localLinearityMeasure(f, x, y, -0.1), /got -0.1/);
   throws(
-    () => localLinearityMeasure(f, x, y, 0.1, { norm: "l1" as never }),
-    /unknown norm 'l1': allowed are linf, l2/,
+    () => localLinearityMeasure(f, x, y, 0.1, { norm: "L1" as never }),
+    /unknown norm 'L1': allowed are 'Linf', 'L2'/,
   );
   throws(
     () => localLinearityMeasure(f, x, y, 0.1, { variant: "x" as never }),

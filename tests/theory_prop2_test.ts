@@ -65,7 +65,7 @@ Deno.test("Prop. 2 holds at every evaluated e on many seeded random pairs (rigor
     const dim = [2, 3, 5][pair % 3];
     const classes = 2 + (pair % 2);
     const activation = pair % 4 < 2 ? "relu" : "tanh";
-    const norm = pair % 5 < 3 ? "linf" : "l2";
+    const norm = pair % 5 < 3 ? "Linf" : "L2";
     const delta = [0.05, 0.2, 0.5][pair % 3];
     const student = initToyMlp([dim, 8, classes], {
       seed: 2 * pair,
@@ -92,7 +92,7 @@ Deno.test("Prop. 2 holds at every evaluated e on many seeded random pairs (rigor
       assert(c.slackRigorous[i] >= -1e-5 * (1 + l), where);
       assert(c.gammaStudentRigorous[i] >= c.terms.gammaStudent[i]);
     });
-    assertEquals(c.terms.gradientNorm, norm === "linf" ? "l1" : "l2");
+    assertEquals(c.terms.gradientNorm, norm === "Linf" ? "L1" : "L2");
     slacks.push(...c.slack);
     rigorous.push(...c.slackRigorous);
     negativeEstimated += c.slack.filter((s) => s < 0).length;
@@ -211,8 +211,8 @@ Deno.test("Prop. 2 needs the DUAL norm: an Linf ball with ||g_s - g_t||_2 is vio
   const gt = exactAffineGammaLinf(teacher, xp, 1, delta);
   assert(gt < 1e-12);
   const ce = c.terms.ceStudent[0] + c.terms.ceTeacher[0];
-  const withL1 = gs + gt + ce + delta * c.terms.gradientDifference.l1[0];
-  const withL2 = gs + gt + ce + delta * c.terms.gradientDifference.l2[0];
+  const withL1 = gs + gt + ce + delta * c.terms.gradientDifference.L1[0];
+  const withL2 = gs + gt + ce + delta * c.terms.gradientDifference.L2[0];
   assert(c.lhs[0] <= withL1 + 1e-5 * withL1, `lhs ${c.lhs[0]} > dual-norm bound ${withL1}`);
   assert(c.lhs[0] > withL2 + 0.05, `lhs ${c.lhs[0]} should exceed the L2-norm 'bound' ${withL2}`);
   // Hand values: lhs = softplus(4) - log 2 = 3.325; gamma_s = 1.325; L2 bound 3.211; L1 bound 4.711.
@@ -268,7 +268,7 @@ Deno.test("Prop. 2 functions reject bad input and leak no tensors", () => {
   const x = tf.tensor2d([[0.1, 0.2], [0.3, -0.1]]);
   const y = tf.tensor1d([1, 0], "int32");
   throws(() => prop2Bound(fs, ft, x, y, 0), /delta must be a finite number > 0; got 0/);
-  throws(() => prop2Bound(fs, ft, x, y, 0.1, { norm: "l7" as never }), /unknown norm 'l7'/);
+  throws(() => prop2Bound(fs, ft, x, y, 0.1, { norm: "L7" as never }), /unknown norm 'L7'/);
   throws(
     () => checkProp2(fs, ft, x, y, 0.1, { randomPoints: -1 }),
     /randomPoints must be an integer >= 0; got -1/,

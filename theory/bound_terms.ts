@@ -6,7 +6,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { assertRadius, perExampleNorm } from "./ball.ts";
+import { assertRadius, perExampleVectorNorm } from "./ball.ts";
 import { localLinearityMeasure, type LocalLinearityOptions } from "./llm.ts";
 import {
   assertLabels,
@@ -72,8 +72,8 @@ export function boundTerms<X extends tf.Tensor>(
     );
     return [
       tf.mean(perExampleCrossEntropy(student, x, y)),
-      tf.mean(perExampleNorm(diff, "l2")),
-      tf.mean(perExampleNorm(diff, "l1")),
+      tf.mean(perExampleVectorNorm(diff, "L2")),
+      tf.mean(perExampleVectorNorm(diff, "L1")),
     ].map((t) => t.dataSync()[0]);
   });
   return { radii: [...radii], llm, ce, gradientDifferenceL2: l2, gradientDifferenceL1: l1 };

@@ -20,14 +20,9 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import type { Norm } from "../attacks/validate.ts";
 import { seededRandom } from "../util/rng.ts";
-import {
-  ascentStep,
-  assertPerturbationNorm,
-  assertRadius,
-  type PerturbationNorm,
-  randomInBall,
-} from "./ball.ts";
+import { ascentStep, assertNorm, assertRadius, randomPerturbation } from "./ball.ts";
 import {
   assertLabels,
   perExampleCrossEntropy,
@@ -43,8 +38,8 @@ export type LlmVariant = typeof LLM_VARIANTS[number];
 
 /** Options of {@link localLinearityMeasure}. */
 export interface LocalLinearityOptions {
-  /** Perturbation ball norm (default "linf"). */
-  norm?: PerturbationNorm;
+  /** Perturbation ball norm, "Linf" (default) or "L2". */
+  norm?: Norm;
   /** Ascent steps per restart (default 50). */
   steps?: number;
   /** Random restarts (default 4 for "paper", 1 for "authors"). */
@@ -73,7 +68,7 @@ export interface LocalLinearityResult {
  * @example
  * ```ts
  * import { resolveAscentOptions } from "./llm.ts";
- * resolveAscentOptions({ steps: 10 }, 0.1); // { norm: "linf", steps: 10, restarts: 4, ... }
+ * resolveAscentOptions({ steps: 10 }, 0.1); // { norm: "Linf", steps: 10, restarts: 4, ... }
  * ```
  */
 export function resolveAscentOptions(
@@ -81,8 +76,8 @@ export function resolveAscentOptions(
   delta: number,
 ): Required<LocalLinearityOptions> {
   assertRadius(delta);
-  const norm = options.norm ?? "linf";
-  assertPerturbationNorm(norm);
+  const norm = options.norm ?? "Linf";
+  assertNorm(norm);
   const variant = options.variant ?? "paper";
   if (!(LLM_VARIANTS as readonly string[]).includes(variant)) {
     throw new Error(`unknown LLM variant '${variant}': allowed are ${LLM_VARIANTS.join(", ")}`);
@@ -122,7 +117,7 @@ function selectRows(mask: tf.Tensor1D, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
  * import { localLinearityMeasure } from "./llm.ts";
  * const f = toyMlpClassifier(initToyMlp([2, 8, 2], { seed: 0, activation: "tanh" }));
  * const x = tf.tensor2d([[0.2, 0.4], [0.7, 0.1]]);
- * const llm = localLinearityMeasure(f, x, tf.tensor1d([0, 1], "int32"), 0.1);
+ * const llm = localLinearityMeasure(f, x, tf.tensor1d([0, 1], "int32"), 0.1, { norm: "Linf" });
  * console.log(llm.values);
  * llm.perturbations.dispose();
  * ```
@@ -154,7 +149,7 @@ export function localLinearityMeasure<X extends tf.Tensor>(
   const best = new Float32Array(batch).fill(-Infinity);
   let bestE: tf.Tensor = tf.zerosLike(x);
   for (let restart = 0; restart < o.restarts; restart++) {
-    let e = randomInBall(x.shape, o.norm, delta, rand);
+    let e = randomPerturbation(x.shape, o.norm, delta, rand);
     for (let step = 0; step <= o.steps; step++) {
       const r = residual(e);
       const value = o.variant === "paper" ? tf.abs(r) : r;

@@ -32,7 +32,8 @@ export function assertLabels(x: tf.Tensor, y: tf.Tensor): void {
 }
 
 /**
- * `CE(f(x_i), y_i)` for each example: [batch].
+ * `CE(f(x_i), y_i)` for each example: [batch]. It is `crossEntropy(model(x), y, "none")` from
+ * `losses/cross_entropy.ts`, applied to a model (the form the ascent loops need).
  *
  * @example
  * ```ts

@@ -10,16 +10,10 @@
  * ```
  * @module
  */
-// Ball and loss-surface helpers stay internal (attacks/ has the public geometry); only the types
-// and checks that public signatures use are re-exported.
-export {
-  assertPerturbationNorm,
-  assertRadius,
-  dualNorm,
-  PERTURBATION_NORMS,
-  type PerturbationNorm,
-  type VectorNorm,
-} from "./ball.ts";
+// Ball and loss-surface helpers stay internal (attacks/ has the public geometry, and the
+// perturbation norms `Norm` / `NORMS` the theory functions take); only the types and checks that
+// public signatures use are re-exported.
+export { assertNorm, assertRadius, dualNorm, VECTOR_NORMS, type VectorNorm } from "./ball.ts";
 export * from "./lp.ts";
 export * from "./toy_mlp.ts";
 export type { TensorClassifier } from "./loss_surface.ts";

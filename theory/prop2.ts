@@ -28,7 +28,15 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { deriveSeed, seededRandom } from "../util/rng.ts";
-import { ascentStep, dualNorm, perExampleNorm, randomInBall, type VectorNorm } from "./ball.ts";
+import type { Norm } from "../attacks/validate.ts";
+import {
+  ascentStep,
+  dualNorm,
+  perExampleVectorNorm,
+  randomPerturbation,
+  VECTOR_NORMS,
+  type VectorNorm,
+} from "./ball.ts";
 import { localLinearityMeasure, type LocalLinearityOptions, resolveAscentOptions } from "./llm.ts";
 import {
   assertLabels,
@@ -44,7 +52,7 @@ export type Prop2Options = Omit<LocalLinearityOptions, "variant">;
 /** Per-example terms of Proposition 2 (all arrays have one entry per example). */
 export interface Prop2Terms {
   delta: number;
-  norm: "linf" | "l2";
+  norm: Norm;
   /** The norm used for the gradient term: the dual of `norm`. */
   gradientNorm: VectorNorm;
   /** LLM estimates (lower estimates of the true max). */
@@ -52,7 +60,7 @@ export interface Prop2Terms {
   gammaTeacher: number[];
   ceStudent: number[];
   ceTeacher: number[];
-  /** `||g_s - g_t||` in the three vector norms. */
+  /** `||g_s - g_t||` in each vector norm (keys "L1", "L2", "Linf"). */
   gradientDifference: Record<VectorNorm, number[]>;
   /** `δ ||g_s - g_t||_*` (dual norm). */
   gradientTerm: number[];
@@ -105,8 +113,9 @@ export interface Prop2Check {
  * import { prop2Bound } from "./prop2.ts";
  * const s = toyMlpClassifier(initToyMlp([2, 8, 2], { seed: 1, activation: "tanh" }));
  * const t = toyMlpClassifier(initToyMlp([2, 8, 2], { seed: 2, activation: "tanh" }));
- * const terms = prop2Bound(s, t, tf.tensor2d([[0.2, 0.4]]), tf.tensor1d([1], "int32"), 0.1);
- * console.log(terms.bound);
+ * const x = tf.tensor2d([[0.2, 0.4]]);
+ * const terms = prop2Bound(s, t, x, tf.tensor1d([1], "int32"), 0.1, { norm: "L2" });
+ * console.log(terms.bound, terms.gradientNorm); // gradientNorm "L2" (Linf would pair with "L1")
  * ```
  */
 export function prop2Bound<X extends tf.Tensor>(
@@ -130,15 +139,16 @@ export function prop2Bound<X extends tf.Tensor>(
     return [
       perExampleCrossEntropy(student, x, y),
       perExampleCrossEntropy(teacher, x, y),
-      (["l1", "l2", "linf"] as const).map((n) => perExampleNorm(diff, n)),
+      VECTOR_NORMS.map((n) => perExampleVectorNorm(diff, n)),
     ];
   });
   const ceStudent = Array.from(ceS.dataSync());
   const ceTeacher = Array.from(ceT.dataSync());
-  const [l1, l2, linf] = diffs.map((d) => Array.from(d.dataSync()));
+  const gradientDifference = Object.fromEntries(
+    VECTOR_NORMS.map((n, k) => [n, Array.from(diffs[k].dataSync())]),
+  ) as Record<VectorNorm, number[]>;
   tf.dispose([ceS, ceT, ...diffs]);
   const gradientNorm = dualNorm(o.norm);
-  const gradientDifference = { l1, l2, linf };
   const gradientTerm = gradientDifference[gradientNorm].map((v) => delta * v);
   const phi = ceStudent.map((c, i) => c + ceTeacher[i] + gradientTerm[i]);
   const bound = phi.map((p, i) => llmS.values[i] + llmT.values[i] + p);
@@ -227,7 +237,7 @@ export function checkProp2<X extends tf.Tensor>(
     evaluated++;
   };
   for (let k = 0; k < randomPoints; k++) {
-    const e = randomInBall(x.shape, o.norm, delta, rand);
+    const e = randomPerturbation(x.shape, o.norm, delta, rand);
     evaluate(e, lhsRandom);
     e.dispose();
   }
@@ -238,7 +248,7 @@ export function checkProp2<X extends tf.Tensor>(
     ))) as tf.Scalar
   );
   for (let restart = 0; restart < lhsRestarts; restart++) {
-    let e = randomInBall(x.shape, o.norm, delta, rand);
+    let e = randomPerturbation(x.shape, o.norm, delta, rand);
     for (let step = 0; step <= lhsSteps; step++) {
       evaluate(e, lhsAdversarial);
       if (step === lhsSteps) break;
