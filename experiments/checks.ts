@@ -1,0 +1,188 @@
+/**
+ * The paper's qualitative claims, checked on our numbers (not assumed): each check says whether
+ * it holds and, if not, where it fails.
+ * @module
+ */
+import type { AccuracyRow } from "./tables.ts";
+
+/** A claim and whether our numbers support it. */
+export interface ClaimCheck {
+  claim: string;
+  holds: boolean;
+  /** Where it fails (or a note), empty when it holds. */
+  detail: string;
+}
+
+function row(rows: readonly AccuracyRow[], key: string): AccuracyRow | undefined {
+  return rows.find((r) => r.key === key);
+}
+
+/**
+ * `a` is above (or, with `orEqual`, at least) `b` at the radii indices `from..`; reports the
+ * radii where it is not.
+ */
+function compareAt(
+  a: AccuracyRow,
+  b: AccuracyRow,
+  radiusLabels: readonly string[],
+  from: number,
+  orEqual: boolean,
+): { holds: boolean; detail: string } {
+  const bad: string[] = [];
+  for (let i = from; i < radiusLabels.length; i++) {
+    const ok = orEqual ? a.robust[i] >= b.robust[i] : a.robust[i] > b.robust[i];
+    if (!ok) bad.push(`${radiusLabels[i]}: ${a.robust[i].toFixed(2)} vs ${b.robust[i].toFixed(2)}`);
+  }
+  return { holds: bad.length === 0, detail: bad.join("; ") };
+}
+
+/**
+ * The claims of Tables 3 / Figure 1 on our rows: KDIGA more robust than KD at every radius above
+ * the smallest; KDIGA-ARDC and KDIGA-ARDA at least as robust as ARD at every radius; KD below
+ * the teacher (robustness lost); the ST student below 10% at the largest radius (the grid's
+ * design rule). Claims whose rows are missing are left out.
+ *
+ * @example
+ * ```ts
+ * import { distillationClaims } from "./checks.ts";
+ * const r = (key: string, robust: number[]) => ({ key, method: key, label: key, model: "m", teacher: null, clean: 99, robust, count: 10 });
+ * distillationClaims([r("kd", [50, 10]), r("kdiga", [60, 30])], ["0.1", "0.2"])[0].holds; // true
+ * ```
+ */
+export function distillationClaims(
+  rows: readonly AccuracyRow[],
+  radiusLabels: readonly string[],
+): ClaimCheck[] {
+  const out: ClaimCheck[] = [];
+  const kd = row(rows, "kd"),
+    kdiga = row(rows, "kdiga"),
+    ard = row(rows, "ard"),
+    st = row(rows, "st");
+  const teacher = row(rows, "teacher");
+  if (kd && kdiga) {
+    out.push({
+      claim: "KDIGA is more robust than KD at every radius above the smallest",
+      ...compareAt(kdiga, kd, radiusLabels, 1, false),
+    });
+  }
+  for (const key of ["kdiga-ardc", "kdiga-arda"]) {
+    const r = row(rows, key);
+    if (r && ard) {
+      out.push({
+        claim: `${key.toUpperCase()} is at least as robust as ARD at every radius`,
+        ...compareAt(r, ard, radiusLabels, 0, true),
+      });
+    }
+  }
+  if (kd && teacher) {
+    out.push({
+      claim: "KD loses the teacher's robustness (KD below the teacher at every radius)",
+      ...compareAt(teacher, kd, radiusLabels, 0, false),
+    });
+  }
+  if (st) {
+    const last = st.robust.at(-1)!;
+    out.push({
+      claim: "the ST student is below 10% at the largest radius (how the radius grid was chosen)",
+      holds: last < 10,
+      detail: last < 10
+        ? ""
+        : `ST robust accuracy at ${radiusLabels.at(-1)} is ${last.toFixed(2)}%`,
+    });
+  }
+  return out;
+}
+
+/**
+ * Markdown bullet list of checks: "- [x] claim" / "- [ ] claim — where it fails".
+ *
+ * @example
+ * ```ts
+ * import { formatClaims } from "./checks.ts";
+ * formatClaims([{ claim: "A", holds: false, detail: "at 0.1" }]); // "- [ ] A — fails at: at 0.1\n"
+ * ```
+ */
+export function formatClaims(checks: readonly ClaimCheck[]): string {
+  return checks.map((c) =>
+    `- [${c.holds ? "x" : " "}] ${c.claim}${c.holds ? "" : ` — fails at: ${c.detail}`}`
+  ).join("\n") +
+    (checks.length ? "\n" : "");
+}
+
+/** One Table 4 row: the student's bound terms. */
+export interface BoundRow {
+  key: string;
+  llm: number[];
+  ce: number;
+  gradientDifference: number;
+}
+
+function ranking(rows: readonly BoundRow[], value: (r: BoundRow) => number): string[] {
+  return [...rows].sort((a, b) => value(b) - value(a)).map((r) => r.key);
+}
+
+/**
+ * The claims of Table 4 / Section 4.4 on our bound terms: ST has the highest llm and gradient
+ * difference; KD's are above ARD's and KDIGA's; the KDIGA-ARD combinations have the lowest llm
+ * and gradient difference; KD has the lowest cross-entropy.
+ *
+ * @example
+ * ```ts
+ * import { boundClaims } from "./checks.ts";
+ * const b = (key: string, v: number, ce: number) => ({ key, llm: [v, 2 * v], ce, gradientDifference: v });
+ * boundClaims([b("st", 9, 0.3), b("kd", 5, 0.1)]).every((c) => c.holds); // true
+ * ```
+ */
+export function boundClaims(
+  rows: readonly BoundRow[],
+  llmLabels: readonly string[] = rows[0]?.llm.map((_, i) => `#${i + 1}`) ?? [],
+): ClaimCheck[] {
+  const out: ClaimCheck[] = [];
+  const byKey = new Map(rows.map((r) => [r.key, r]));
+  const terms: [string, (r: BoundRow) => number][] = [
+    ...llmLabels.map((l, i): [string, (r: BoundRow) => number] => [`llm at ${l}`, (r) => r.llm[i]]),
+    ["||g_s - g_t||_2", (r) => r.gradientDifference],
+  ];
+  const st = byKey.get("st"), kd = byKey.get("kd");
+  for (const [name, value] of terms) {
+    const order = ranking(rows, value);
+    if (st) {
+      out.push({
+        claim: `ST has the highest ${name}`,
+        holds: order[0] === "st",
+        detail: order[0] === "st" ? "" : `order (high to low): ${order.join(" > ")}`,
+      });
+    }
+    if (kd) {
+      const below = ["ard", "kdiga"].filter((k) =>
+        byKey.has(k) && !(value(kd) > value(byKey.get(k)!))
+      );
+      out.push({
+        claim: `KD's ${name} is above ARD's and KDIGA's`,
+        holds: below.length === 0,
+        detail: below.map((k) =>
+          `${k} ${value(byKey.get(k)!).toFixed(3)} >= kd ${value(kd).toFixed(3)}`
+        ).join("; "),
+      });
+    }
+    const combos = ["kdiga-ardc", "kdiga-arda"].filter((k) => byKey.has(k));
+    if (combos.length > 0) {
+      const lowest = order.slice(-combos.length);
+      const holds = combos.every((k) => lowest.includes(k));
+      out.push({
+        claim: `the KDIGA-ARD combinations have the lowest ${name}`,
+        holds,
+        detail: holds ? "" : `order (high to low): ${order.join(" > ")}`,
+      });
+    }
+  }
+  if (kd) {
+    const order = ranking(rows, (r) => r.ce);
+    out.push({
+      claim: "KD has the lowest cross-entropy",
+      holds: order.at(-1) === "kd",
+      detail: order.at(-1) === "kd" ? "" : `order (high to low): ${order.join(" > ")}`,
+    });
+  }
+  return out;
+}
