@@ -340,14 +340,17 @@ export interface TransferStudy {
   autoAttack: EvaluationSettings & { targets: number; queries: number };
 }
 
-/** The quick transfer study's models: the ResNet family at width 1/16 with ImageNet stems. */
+/** The quick transfer study's models: the ResNet family at width 1/8 with ImageNet stems. */
 function quickResNet(depth: 18 | 34 | 50 | 101): ModelChoice {
-  return { name: `resnet${depth}`, options: { widthMultiplier: 0.0625, stem: "imagenet" } };
+  return { name: `resnet${depth}`, options: { widthMultiplier: 0.125, stem: "imagenet" } };
 }
 
-/** The quick ViT: 7x7 patches of 28x28 inputs (4x4 for 32x32), width 32, depth 2. */
+/** The quick ViT: 7x7 patches of 28x28 inputs (4x4 for 32x32), width 64, 4 heads, depth 2, mean pooling. */
 function quickVit(dataset: DatasetName): ModelChoice {
-  return { name: "vit-tiny", options: { patchSize: dataset === "cifar10" ? 4 : 7 } };
+  return {
+    name: "vit-tiny",
+    options: { patchSize: dataset === "cifar10" ? 4 : 7, pooling: "mean", width: 64, heads: 4 },
+  };
 }
 
 /**
@@ -367,9 +370,11 @@ export function transferStudy(args: CommonArgs, overrides: StudyOverrides = {}):
   const isCifar = dataset === "cifar10";
   const augment = isCifar ? { cropPadding: 4, flip: true } : undefined;
   const base = { dataset, preset: args.preset, seed: args.seed };
-  const eps = paper && isCifar ? 4 / 255 : TRAINING_EPS[dataset];
+  // The paper's CNN teacher is adversarially trained at 4/255, half Table 3's 8/255: the same
+  // ratio on the other datasets.
+  const eps = paper && isCifar ? 4 / 255 : TRAINING_EPS[dataset] / 2;
   const trainSize = quickTrainSize(dataset, args.preset);
-  const epochs = overrides.studentEpochs ?? (paper ? 50 : 2);
+  const epochs = overrides.studentEpochs ?? (paper ? 50 : 3);
   const scratch: TrainingSettings = paper
     ? {
       epochs,
@@ -391,10 +396,16 @@ export function transferStudy(args: CommonArgs, overrides: StudyOverrides = {}):
     };
   const fineTune: TrainingSettings = paper
     ? { ...scratch, lr: 1e-5 }
-    : { ...scratch, epochs: 1, lr: 0.01, milestones: [] };
-  const teacherTraining: TrainingSettings = paper
+    : { ...scratch, epochs: 2, lr: 0.01, milestones: [] };
+  // lr 0.1 made the quick AT teacher diverge in its first epoch (13% accuracy); 0.05 reached 90%.
+  const cnnTraining: TrainingSettings = paper
     ? scratch
-    : { ...scratch, epochs: 3, milestones: [2], lr: 0.05 };
+    : { ...scratch, epochs: 5, milestones: [4], lr: 0.05 };
+  // Trained by SGD (the only optimiser here), ViTs learn slowly: the quick one reached 37% in
+  // 3 epochs with class-token pooling, 91% in 12 epochs with mean pooling at width 64.
+  const vitTraining: TrainingSettings = paper
+    ? scratch
+    : { ...scratch, epochs: 12, milestones: [10] };
   const model = (m: ModelChoice) => withNormalization(m, dataset);
   const cnn = model(
     paper
@@ -402,13 +413,15 @@ export function transferStudy(args: CommonArgs, overrides: StudyOverrides = {}):
       : quickResNet(50),
   );
   const vit = model(paper ? { name: "vit", options: {} } : quickVit(dataset));
-  const gamma = overrides.gamma ?? 1000;
+  // Paper: λ_IGA = 10^3 / B on ImageNet. Quick: γ = 100 as in Table 3 (γ = 1000 made the
+  // deeper quick students diverge: ResNet-50 at 11% clean accuracy, ResNet-101 NaN).
+  const gamma = overrides.gamma ?? (paper ? 1000 : QUICK_GAMMA);
   const cnnTeacher: TrainedModelSpec = {
     ...base,
     label: "teacher-cnn-at",
     model: cnn,
     method: "at",
-    training: teacherTraining,
+    training: cnnTraining,
     attack: paper ? { eps, steps: 5, stepSize: eps / 2 } : { eps, steps: 3, stepSize: eps / 2 },
   };
   const vitTeacher: TrainedModelSpec = {
@@ -416,7 +429,7 @@ export function transferStudy(args: CommonArgs, overrides: StudyOverrides = {}):
     label: "teacher-vit-st",
     model: vit,
     method: "st",
-    training: teacherTraining,
+    training: vitTraining,
   };
   const resnet = (depth: 18 | 34 | 50 | 101) =>
     model(

@@ -72,7 +72,7 @@ export function transferOptions(defaultRows: readonly string[]): Record<string, 
       type: "string",
       valueName: "G",
       description:
-        "γ of the KDIGA students' λ_IGA = γ / B (default 1000, the paper's ImageNet 10^3/B)",
+        "γ of the KDIGA students' λ_IGA = γ / B (quick 100; paper 1000, the paper's 10^3/B)",
     },
     "student-epochs": {
       type: "string",
