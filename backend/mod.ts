@@ -6,3 +6,5 @@
 export * from "./select.ts";
 export * from "./gradients.ts";
 export * from "./wasm_kernels.ts";
+export * from "./native_gemm.ts";
+export * from "./native_kernels.ts";

@@ -8,6 +8,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { installSecondOrderGradients } from "./gradients.ts";
 import { registerWasmTrainingKernels, type WasmKernelSet } from "./wasm_kernels.ts";
+import { loadNativeGemm, NATIVE_GEMM_INSTALL_HINT, type NativeGemm } from "./native_gemm.ts";
+import { registerNativeKernels } from "./native_kernels.ts";
 import { prepareWasmThreads, unrefWasmWorkers } from "./wasm_threads.ts";
 
 /** The backends kdiga can run on. */
@@ -30,7 +32,20 @@ export interface UseBackendOptions {
    * (slower) ones; for measuring what kdiga's replacements buy. Fixed at the first wasm start.
    */
   wasmKernels?: WasmKernelSet;
+  /**
+   * Where the `wasm` backend does its convolutions and matrix products (default: `KDIGA_GEMM`,
+   * else `"auto"`): `"native"` = a native BLAS `cblas_sgemm` through Deno's FFI (OpenBLAS, or the
+   * library in `KDIGA_BLAS`; an error if none loads); `"xnnpack"` = tfjs' wasm XNNPACK kernels
+   * (with kdiga's training kernels); `"auto"` = native when a library loads and FFI is allowed,
+   * else XNNPACK. `nativeGemmLibrary()` says which ran. Fixed at the first wasm start.
+   */
+  gemm?: GemmChoice;
 }
+
+/** The choices of {@link UseBackendOptions.gemm}. */
+export const GEMM_CHOICES = ["auto", "native", "xnnpack"] as const;
+/** One of {@link GEMM_CHOICES}. */
+export type GemmChoice = typeof GEMM_CHOICES[number];
 
 /** Throws unless `name` is a known backend, listing the valid names. */
 export function assertBackendName(name: string): asserts name is BackendName {
@@ -55,6 +70,19 @@ async function importOptional(specifiers: string[], installHint: string): Promis
 }
 
 let wasmInitialised = false;
+let nativeGemm: NativeGemm | null = null;
+let gemmChosen: GemmChoice | null = null;
+
+/** Loads the native GEMM for `choice`; null for XNNPACK. */
+function resolveGemm(choice: GemmChoice, threads: number): NativeGemm | null {
+  if (choice === "xnnpack") return null;
+  if (choice === "auto" && Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
+  const gemm = loadNativeGemm(undefined, threads);
+  if (gemm == null && choice === "native") {
+    throw new Error(`gemm 'native' asked for, but no BLAS library loads: ${NATIVE_GEMM_INSTALL_HINT}`);
+  }
+  return gemm;
+}
 let wasmModule: { getThreadsCount(): number } | null = null;
 
 async function loadBackend(name: BackendName): Promise<void> {
@@ -109,6 +137,10 @@ export async function useBackend(
   options: UseBackendOptions = {},
 ): Promise<BackendName> {
   assertBackendName(name);
+  const gemmChoice = options.gemm ?? Deno.env.get("KDIGA_GEMM") ?? "auto";
+  if (!(GEMM_CHOICES as readonly string[]).includes(gemmChoice)) {
+    throw new Error(`unknown gemm '${gemmChoice}' (option gemm or KDIGA_GEMM): allowed are ${GEMM_CHOICES.join(", ")}`);
+  }
   await installSecondOrderGradients();
   await loadBackend(name);
   const tfName = name === "tensorflow" ? "tensorflow" : name;
@@ -135,10 +167,20 @@ export async function useBackend(
   await tf.ready();
   if (name === "wasm") {
     registerWasmTrainingKernels(options.wasmKernels ?? "all");
+    const choice = gemmChoice as GemmChoice;
+    if (gemmChosen == null) {
+      // The stock-kernel bench configuration measures tfjs as shipped: no native kernels.
+      nativeGemm = options.wasmKernels === "missing" ? null : resolveGemm(choice, threads);
+      if (nativeGemm) registerNativeKernels(nativeGemm);
+      gemmChosen = choice;
+    } else if (choice !== gemmChosen) {
+      throw new Error(`the wasm backend already runs with gemm '${gemmChosen}'; cannot switch to '${choice}'`);
+    }
     unrefWasmWorkers(tf.backend());
   }
   if (options.verbose) {
-    const detail = name === "wasm" ? ` (${wasmThreadsCount()} thread(s))` : "";
+    const gemm = nativeGemm ? `, native GEMM ${nativeGemm.library}` : ", XNNPACK";
+    const detail = name === "wasm" ? ` (${wasmThreadsCount()} thread(s)${gemm})` : "";
     console.error(`kdiga: running on backend '${name}'${detail}`);
   }
   return name;
@@ -156,4 +198,19 @@ export async function useBackend(
  */
 export function wasmThreadsCount(): number {
   return wasmInitialised && wasmModule != null ? wasmModule.getThreadsCount() : 1;
+}
+
+/**
+ * The BLAS library the `wasm` backend's convolutions and matrix products run on, or `null` when
+ * they run on XNNPACK (see {@link UseBackendOptions.gemm}).
+ *
+ * @example
+ * ```ts
+ * import { nativeGemmLibrary, useBackend } from "./select.ts";
+ * await useBackend("wasm");
+ * console.log(nativeGemmLibrary() ?? "XNNPACK");
+ * ```
+ */
+export function nativeGemmLibrary(): string | null {
+  return nativeGemm?.library ?? null;
 }

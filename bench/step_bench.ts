@@ -8,10 +8,13 @@
  * Each `backend:threads` configuration runs in a fresh process (threads are fixed when a
  * backend starts; memory is measured per configuration).
  *
- * `wasm:1:stock` keeps tfjs' stock wasm kernels where tfjs has one (only the missing training
- * kernels are kdiga's), to show what kdiga's replacement kernels buy.
+ * A configuration is `backend:threads[:kernels]`; for wasm, `kernels` is `stock` (tfjs' stock wasm
+ * kernels where tfjs has one; only the missing training kernels are kdiga's), `xnnpack` (kdiga's
+ * XNNPACK training kernels), `native` (convolutions and matrix products on a native BLAS GEMM
+ * through FFI; see `backend/native_kernels.ts`) or absent (`auto`: native where a BLAS loads), so
+ * one run measures what each layer of kdiga's engine buys, side by side.
  *
- *   deno task bench [--backends wasm:1:stock,wasm:1,wasm:2,cpu:1] [--steps 10] [--warmup 3] [--threads 2]
+ *   deno task bench [--backends wasm:1:stock,wasm:1:xnnpack,wasm:1:native,wasm:2:xnnpack,wasm:2:native,cpu:1] [--steps 10] [--warmup 3] [--threads 2]
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
@@ -24,7 +27,7 @@ import { crossEntropy } from "../losses/cross_entropy.ts";
 const { values: args } = parseArgs({
   args: Deno.args,
   options: {
-    backends: { type: "string", default: "wasm:1:stock,wasm:1,wasm:2,cpu:1" },
+    backends: { type: "string", default: "wasm:1:stock,wasm:1:xnnpack,wasm:1:native,wasm:2:xnnpack,wasm:2:native,cpu:1" },
     child: { type: "string" },
     steps: { type: "string", default: "10" },
     warmup: { type: "string", default: "3" },
@@ -37,7 +40,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(
-    "usage: deno task bench [--backends wasm:1:stock,wasm:1,wasm:2,cpu:1] [--steps 10] [--cpu-steps N] [--warmup 3] [--threads 2 (PyTorch)] [--batch 128]",
+    "usage: deno task bench [--backends wasm:1:stock,wasm:1:xnnpack,wasm:1:native,wasm:2:xnnpack,wasm:2:native,cpu:1] [--steps 10] [--cpu-steps N] [--warmup 3] [--threads 2 (PyTorch)] [--batch 128]",
   );
   Deno.exit(0);
 }
@@ -52,18 +55,20 @@ const batch = positiveInt("batch", args.batch!);
 interface Config {
   backend: string;
   threads: number;
-  /** wasm only: "missing" keeps tfjs' stock kernels where tfjs has one. */
-  kernels: "all" | "missing";
+  /** wasm only: "stock" keeps tfjs' stock kernels where tfjs has one; else the GEMM choice. */
+  kernels: "stock" | "xnnpack" | "native" | "auto";
 }
 function parseConfig(text: string): Config {
-  const [backend, threads = "1", kernels = "all"] = text.trim().split(":");
-  if (kernels !== "all" && kernels !== "stock") {
-    throw new Error(`unknown kernel set '${kernels}' in --backends: use backend:threads or backend:threads:stock`);
+  const [backend, threads = "1", kernels = "auto"] = text.trim().split(":");
+  if (!["stock", "xnnpack", "native", "auto"].includes(kernels)) {
+    throw new Error(
+      `unknown kernel set '${kernels}' in --backends '${text}': use backend:threads[:stock|xnnpack|native|auto]`,
+    );
   }
   if (!(BACKEND_NAMES as readonly string[]).includes(backend)) {
     throw new Error(`unknown backend '${backend}' in --backends: valid are ${BACKEND_NAMES.join(", ")}`);
   }
-  return { backend, threads: positiveInt("backends", threads), kernels: kernels === "stock" ? "missing" : "all" };
+  return { backend, threads: positiveInt("backends", threads), kernels: kernels as Config["kernels"] };
 }
 const configs = args.backends!.split(",").filter((s) => s.trim()).map(parseConfig);
 
@@ -167,7 +172,11 @@ interface Result {
 if (args.child) {
   // One configuration, in this fresh process; the parent reads the JSON line.
   const config = parseConfig(args.child);
-  await useBackend(config.backend, { threads: config.threads, wasmKernels: config.kernels });
+  await useBackend(config.backend, {
+    threads: config.threads,
+    wasmKernels: config.kernels === "stock" ? "missing" : "all",
+    gemm: config.kernels === "stock" ? "xnnpack" : config.kernels,
+  });
   const isCpu = config.backend === "cpu";
   const n = isCpu ? positiveInt("cpu-steps", args["cpu-steps"]!) : steps;
   const w = isCpu ? 1 : warmup;
@@ -185,9 +194,15 @@ const rows: string[] = [
   "| backend | threads | plain step (ms) | KDIGA step (ms) | KDIGA / plain | peak RSS (MiB) |",
   "|---|---|---|---|---|---|",
 ];
+const KERNEL_LABELS: Record<Config["kernels"], string> = {
+  stock: "stock tfjs kernels",
+  xnnpack: "kdiga's XNNPACK kernels",
+  native: "native BLAS GEMM",
+  auto: "auto",
+};
 const ours: { label: string; result: Result }[] = [];
 for (const config of configs) {
-  const label = `${config.backend}:${config.threads}${config.kernels === "missing" ? ":stock" : ""}`;
+  const label = `${config.backend}:${config.threads}${config.backend === "wasm" ? `:${config.kernels}` : ""}`;
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -213,7 +228,7 @@ for (const config of configs) {
     console.error(`warning: asked for ${config.threads} wasm threads, got ${result.threads}`);
   }
   rows.push(
-    `| ${label.split(":").length > 2 ? `${config.backend} (stock tfjs kernels)` : config.backend} | ${result.threads} | ${result.plain.toFixed(1)} | ${result.kdiga.toFixed(1)} | ${
+    `| ${config.backend === "wasm" ? `wasm (${KERNEL_LABELS[config.kernels]})` : config.backend} | ${result.threads} | ${result.plain.toFixed(1)} | ${result.kdiga.toFixed(1)} | ${
       (result.kdiga / result.plain).toFixed(2)
     }x | ${result.peakMiB.toFixed(0)} |`,
   );

@@ -467,7 +467,9 @@ Deno.test("second order: ResNet (basic, bottleneck + ImageNet stem), eval and tr
       block: "bottleneck",
       stem: "imagenet",
     }),
-    "layer2.0.conv2.weight",
+    // Not conv2: along its test direction a ReLU changes state within 3e-4 of W, so no finite
+    // difference step is both past float32 rounding and short of the kink (cpu included).
+    "layer2.0.conv3.weight",
     false,
   );
 });

@@ -8,7 +8,7 @@ import { useBackend } from "../backend/mod.ts";
 import { seededRandom } from "../util/rng.ts";
 
 await useBackend("cpu");
-await useBackend("wasm");
+await useBackend("wasm", { gemm: "xnnpack" }); // the XNNPACK kernels; native ones: native_kernels_test.ts
 
 type Pad = "same" | "valid" | [[number, number], [number, number], [number, number], [number, number]];
 

@@ -1,0 +1,346 @@
+/**
+ * Convolution and matrix-product kernels for the tfjs `wasm` backend that run their arithmetic in
+ * a native BLAS GEMM (`native_gemm.ts`) instead of XNNPACK, reading and writing the wasm heap in
+ * place.
+ *
+ * - `Conv2D`: im2col of the input, then `cols @ W`.
+ * - `Conv2DBackpropInput`: `dy @ W^T` into column form, then col2im (scatter-add).
+ * - `Conv2DBackpropFilter`: `cols^T @ dy`, accumulated over batch chunks.
+ * - `BatchMatMul`: one GEMM per batch entry, transposes done by the GEMM itself.
+ *
+ * A 1x1, stride-1, unpadded convolution is a plain GEMM on the NHWC tensor itself (no im2col).
+ * The column buffer is cut into batch chunks of at most {@link MAX_COLUMN_ELEMENTS} floats, so
+ * large layers do not need a large scratch buffer. Anything else (NCHW, non-float32 data,
+ * batch shapes that do not broadcast simply) goes to the kernel registered before, so the
+ * replacement never narrows what the backend accepts. `tests/native_kernels_test.ts` checks each
+ * kernel against tfjs' `cpu` backend.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { NativeGemm } from "./native_gemm.ts";
+
+type Info = tf.TensorInfo;
+interface WasmBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): Info;
+  typedArrayFromHeap(info: Info): Float32Array | Int32Array | Uint8Array;
+}
+type KernelArgs = { inputs: Record<string, Info>; attrs: any; backend: WasmBackend };
+type KernelFunc = (args: KernelArgs) => Info;
+
+/** Largest im2col scratch buffer, in floats (16 MiB): layers beyond it are done in batch chunks. */
+export const MAX_COLUMN_ELEMENTS = 4 * 1024 * 1024;
+
+let scratch = new Float32Array(0);
+function columns(elements: number): Float32Array {
+  if (scratch.length < elements) scratch = new Float32Array(elements);
+  return scratch.subarray(0, elements);
+}
+
+function heap(backend: WasmBackend, info: Info): Float32Array {
+  return backend.typedArrayFromHeap(info) as Float32Array;
+}
+
+/** The geometry of an NHWC convolution, from tfjs' own shape computation. */
+interface Geometry {
+  batch: number;
+  inH: number;
+  inW: number;
+  inC: number;
+  outH: number;
+  outW: number;
+  outC: number;
+  fh: number;
+  fw: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  top: number;
+  left: number;
+}
+
+function geometry(
+  xShape: number[],
+  filterShape: number[],
+  strides: number | [number, number],
+  dilations: number | [number, number],
+  pad: any,
+  dimRoundingMode: any,
+): Geometry {
+  const i = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    false,
+    "channelsLast",
+  );
+  return {
+    batch: i.batchSize,
+    inH: i.inHeight,
+    inW: i.inWidth,
+    inC: i.inChannels,
+    outH: i.outHeight,
+    outW: i.outWidth,
+    outC: i.outChannels,
+    fh: i.filterHeight,
+    fw: i.filterWidth,
+    sh: i.strideHeight,
+    sw: i.strideWidth,
+    dh: i.dilationHeight,
+    dw: i.dilationWidth,
+    top: i.padInfo.top,
+    left: i.padInfo.left,
+  };
+}
+
+/** True when the convolution is a GEMM on the input as it lies in memory. */
+function isPointwise(g: Geometry): boolean {
+  return g.fh === 1 && g.fw === 1 && g.sh === 1 && g.sw === 1 && g.top === 0 && g.left === 0 &&
+    g.outH === g.inH && g.outW === g.inW;
+}
+
+/** Images per chunk so that one chunk's columns fit {@link MAX_COLUMN_ELEMENTS}. */
+function imagesPerChunk(g: Geometry): number {
+  const perImage = g.outH * g.outW * g.fh * g.fw * g.inC;
+  return Math.max(1, Math.min(g.batch, Math.floor(MAX_COLUMN_ELEMENTS / Math.max(1, perImage))));
+}
+
+function copy(src: Float32Array, from: number, dst: Float32Array, to: number, n: number): void {
+  if (n >= 32) {
+    dst.set(src.subarray(from, from + n), to);
+  } else {
+    for (let i = 0; i < n; i++) dst[to + i] = src[from + i];
+  }
+}
+
+/**
+ * Rows (b, oh, ow) x columns (kh, kw, ci) of the input patches of images [b0, b0 + nb), zero
+ * where a patch reaches into the padding. Column order matches the filter's HWIO layout read as
+ * a (fh*fw*inC) x outC matrix.
+ */
+function im2col(x: Float32Array, g: Geometry, b0: number, nb: number, cols: Float32Array): void {
+  const { inH, inW, inC, outH, outW, fh, fw, sh, sw, dh, dw, top, left } = g;
+  const run = fw * inC;
+  let c = 0;
+  for (let b = b0; b < b0 + nb; b++) {
+    const xb = b * inH * inW * inC;
+    for (let oh = 0; oh < outH; oh++) {
+      const ih0 = oh * sh - top;
+      for (let ow = 0; ow < outW; ow++) {
+        const iw0 = ow * sw - left;
+        // With no dilation, a patch row inside the image is one contiguous run of fw*inC floats.
+        const contiguous = dw === 1 && iw0 >= 0 && iw0 + fw <= inW;
+        for (let kh = 0; kh < fh; kh++) {
+          const ih = ih0 + kh * dh;
+          if (ih < 0 || ih >= inH) {
+            cols.fill(0, c, c + run);
+            c += run;
+            continue;
+          }
+          const rowBase = xb + ih * inW * inC;
+          if (contiguous) {
+            copy(x, rowBase + iw0 * inC, cols, c, run);
+            c += run;
+            continue;
+          }
+          for (let kw = 0; kw < fw; kw++) {
+            const iw = iw0 + kw * dw;
+            if (iw < 0 || iw >= inW) cols.fill(0, c, c + inC);
+            else copy(x, rowBase + iw * inC, cols, c, inC);
+            c += inC;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** The adjoint of {@link im2col}: adds each column entry back to the input position it came from. */
+function col2imAdd(cols: Float32Array, g: Geometry, b0: number, nb: number, dx: Float32Array): void {
+  const { inH, inW, inC, outH, outW, fh, fw, sh, sw, dh, dw, top, left } = g;
+  const run = fw * inC;
+  let c = 0;
+  for (let b = b0; b < b0 + nb; b++) {
+    const xb = b * inH * inW * inC;
+    for (let oh = 0; oh < outH; oh++) {
+      const ih0 = oh * sh - top;
+      for (let ow = 0; ow < outW; ow++) {
+        const iw0 = ow * sw - left;
+        const contiguous = dw === 1 && iw0 >= 0 && iw0 + fw <= inW;
+        for (let kh = 0; kh < fh; kh++) {
+          const ih = ih0 + kh * dh;
+          if (ih < 0 || ih >= inH) {
+            c += run;
+            continue;
+          }
+          const rowBase = xb + ih * inW * inC;
+          if (contiguous) {
+            const t = rowBase + iw0 * inC;
+            for (let i = 0; i < run; i++) dx[t + i] += cols[c + i];
+            c += run;
+            continue;
+          }
+          for (let kw = 0; kw < fw; kw++) {
+            const iw = iw0 + kw * dw;
+            if (iw >= 0 && iw < inW) {
+              const t = rowBase + iw * inC;
+              for (let i = 0; i < inC; i++) dx[t + i] += cols[c + i];
+            }
+            c += inC;
+          }
+        }
+      }
+    }
+  }
+}
+
+function nhwcFloat(dataFormat: string | undefined, ...infos: Info[]): boolean {
+  return (dataFormat == null || dataFormat === "NHWC") &&
+    infos.every((i) => i.dtype === "float32" && tf.util.sizeFromShape(i.shape) > 0);
+}
+
+function conv2D(gemm: NativeGemm, fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const { inputs: { x, filter }, attrs, backend } = args;
+    if (!nhwcFloat(attrs.dataFormat, x, filter)) return fallback(args);
+    const g = geometry(x.shape, filter.shape, attrs.strides, attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode);
+    const out = backend.makeOutput([g.batch, g.outH, g.outW, g.outC], "float32");
+    // Views after makeOutput: allocating can grow (and move) the wasm heap.
+    const [xv, wv, ov] = [heap(backend, x), heap(backend, filter), heap(backend, out)];
+    const k = g.fh * g.fw * g.inC;
+    if (isPointwise(g)) {
+      gemm.sgemm(false, false, g.batch * g.inH * g.inW, g.outC, k, 1, xv, k, wv, g.outC, 0, ov, g.outC);
+      return out;
+    }
+    const chunk = imagesPerChunk(g);
+    const rowsPerImage = g.outH * g.outW;
+    for (let b0 = 0; b0 < g.batch; b0 += chunk) {
+      const nb = Math.min(chunk, g.batch - b0);
+      const rows = nb * rowsPerImage;
+      const cols = columns(rows * k);
+      im2col(xv, g, b0, nb, cols);
+      gemm.sgemm(false, false, rows, g.outC, k, 1, cols, k, wv, g.outC, 0, ov.subarray(b0 * rowsPerImage * g.outC), g.outC);
+    }
+    return out;
+  };
+}
+
+function conv2DBackpropInput(gemm: NativeGemm, fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const { inputs: { dy, filter }, attrs, backend } = args;
+    if (!nhwcFloat(attrs.dataFormat, dy, filter)) return fallback(args);
+    const inputShape = attrs.inputShape as number[];
+    const g = geometry(inputShape, filter.shape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+    const out = backend.makeOutput([...inputShape], "float32");
+    const [dyv, wv, dx] = [heap(backend, dy), heap(backend, filter), heap(backend, out)];
+    const k = g.fh * g.fw * g.inC;
+    if (isPointwise(g)) {
+      gemm.sgemm(false, true, g.batch * g.inH * g.inW, g.inC, g.outC, 1, dyv, g.outC, wv, g.outC, 0, dx, g.inC);
+      return out;
+    }
+    dx.fill(0);
+    const chunk = imagesPerChunk(g);
+    const rowsPerImage = g.outH * g.outW;
+    for (let b0 = 0; b0 < g.batch; b0 += chunk) {
+      const nb = Math.min(chunk, g.batch - b0);
+      const rows = nb * rowsPerImage;
+      const cols = columns(rows * k);
+      gemm.sgemm(false, true, rows, k, g.outC, 1, dyv.subarray(b0 * rowsPerImage * g.outC), g.outC, wv, g.outC, 0, cols, k);
+      col2imAdd(cols, g, b0, nb, dx);
+    }
+    return out;
+  };
+}
+
+function conv2DBackpropFilter(gemm: NativeGemm, fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const { inputs: { x, dy }, attrs, backend } = args;
+    if (!nhwcFloat(attrs.dataFormat, x, dy)) return fallback(args);
+    const filterShape = attrs.filterShape as number[];
+    const g = geometry(x.shape, filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+    const out = backend.makeOutput([...filterShape], "float32");
+    const [xv, dyv, dw] = [heap(backend, x), heap(backend, dy), heap(backend, out)];
+    const k = g.fh * g.fw * g.inC;
+    if (isPointwise(g)) {
+      gemm.sgemm(true, false, k, g.outC, g.batch * g.inH * g.inW, 1, xv, k, dyv, g.outC, 0, dw, g.outC);
+      return out;
+    }
+    const chunk = imagesPerChunk(g);
+    const rowsPerImage = g.outH * g.outW;
+    for (let b0 = 0; b0 < g.batch; b0 += chunk) {
+      const nb = Math.min(chunk, g.batch - b0);
+      const rows = nb * rowsPerImage;
+      const cols = columns(rows * k);
+      im2col(xv, g, b0, nb, cols);
+      const dyChunk = dyv.subarray(b0 * rowsPerImage * g.outC);
+      gemm.sgemm(true, false, k, g.outC, rows, 1, cols, k, dyChunk, g.outC, b0 === 0 ? 0 : 1, dw, g.outC);
+    }
+    return out;
+  };
+}
+
+function batchMatMul(gemm: NativeGemm, fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const { inputs: { a, b }, attrs, backend } = args;
+    const ta = Boolean(attrs.transposeA), tb = Boolean(attrs.transposeB);
+    if (a.dtype !== "float32" || b.dtype !== "float32" || a.shape.length < 2 || b.shape.length < 2) {
+      return fallback(args);
+    }
+    const outerA = a.shape.slice(0, -2), outerB = b.shape.slice(0, -2);
+    const batchA = tf.util.sizeFromShape(outerA), batchB = tf.util.sizeFromShape(outerB);
+    // Equal batch shapes, or one side a single matrix; other broadcasts go to the fallback.
+    const sameOuter = outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i]);
+    if (!sameOuter && batchA !== 1 && batchB !== 1) return fallback(args);
+    const [ra, ca] = a.shape.slice(-2), [rb, cb] = b.shape.slice(-2);
+    const m = ta ? ca : ra, k = ta ? ra : ca, kb = tb ? cb : rb, n = tb ? rb : cb;
+    if (k !== kb) return fallback(args); // the stock kernel words the shape error
+    const outer = tf.backend_util.assertAndGetBroadcastShape(outerA, outerB);
+    const batch = Math.max(batchA, batchB);
+    if (batch * m * n === 0 || k === 0) return fallback(args);
+    const out = backend.makeOutput([...outer, m, n], "float32");
+    const [av, bv, ov] = [heap(backend, a), heap(backend, b), heap(backend, out)];
+    for (let i = 0; i < batch; i++) {
+      const ai = batchA === 1 ? 0 : i, bi = batchB === 1 ? 0 : i;
+      gemm.sgemm(
+        ta, tb, m, n, k, 1,
+        av.subarray(ai * m * k), ca,
+        bv.subarray(bi * k * n), cb,
+        0, ov.subarray(i * m * n), n,
+      );
+    }
+    return out;
+  };
+}
+
+/** The kernels {@link registerNativeKernels} replaces. */
+export const NATIVE_KERNEL_NAMES = ["Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "BatchMatMul"] as const;
+
+/**
+ * Registers the native-GEMM kernels for the `wasm` backend over those registered now (which stay
+ * as the fallback for what the native ones do not take). `useBackend("wasm")` calls it when a
+ * native GEMM is found (option `gemm`).
+ *
+ * @example
+ * ```ts
+ * import { useBackend } from "./select.ts";
+ * await useBackend("wasm", { gemm: "auto" }); // native kernels if a BLAS library loads
+ * ```
+ */
+export function registerNativeKernels(gemm: NativeGemm): void {
+  const makers: Record<typeof NATIVE_KERNEL_NAMES[number], (g: NativeGemm, f: KernelFunc) => KernelFunc> = {
+    Conv2D: conv2D,
+    Conv2DBackpropInput: conv2DBackpropInput,
+    Conv2DBackpropFilter: conv2DBackpropFilter,
+    BatchMatMul: batchMatMul,
+  };
+  for (const name of NATIVE_KERNEL_NAMES) {
+    const previous = tf.getKernel(name, "wasm");
+    if (previous == null) throw new Error(`the wasm backend has no '${name}' kernel to fall back on`);
+    const kernelFunc = makers[name](gemm, previous.kernelFunc as unknown as KernelFunc);
+    tf.unregisterKernel(name, "wasm");
+    tf.registerKernel({ kernelName: name, backendName: "wasm", kernelFunc: kernelFunc as any });
+  }
+}

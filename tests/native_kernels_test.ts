@@ -1,0 +1,252 @@
+/**
+ * The native-GEMM wasm kernels (`backend/native_kernels.ts`) against tfjs' `cpu` backend, on
+ * random shapes: strides 1 and 2 (and 2x3), same / valid / explicit padding, dilation, odd sizes,
+ * batch 1, non-square, 1x1 convolutions, a layer large enough to be cut into batch chunks, and
+ * BatchMatMul with every transpose flag and broadcast batch. Ignored (and reported as ignored)
+ * where no BLAS library loads.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import assert from "node:assert/strict";
+import {
+  loadNativeGemm,
+  MAX_COLUMN_ELEMENTS,
+  NATIVE_GEMM_INSTALL_HINT,
+  nativeGemmLibrary,
+  useBackend,
+} from "../backend/mod.ts";
+import { seededRandom } from "../util/rng.ts";
+
+const available = loadNativeGemm() != null;
+if (!available) console.error(`native kernel tests ignored: no BLAS library loads (${NATIVE_GEMM_INSTALL_HINT})`);
+
+await useBackend("cpu");
+if (available) await useBackend("wasm", { gemm: "native" });
+
+type Pad = "same" | "valid" | [[number, number], [number, number], [number, number], [number, number]];
+
+interface Case {
+  batch: number;
+  h: number;
+  w: number;
+  cin: number;
+  cout: number;
+  kh: number;
+  kw: number;
+  stride: [number, number];
+  pad: Pad;
+  dilation?: [number, number];
+}
+
+function randomArray(n: number, rand: () => number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rand() * 2 - 1;
+  return a;
+}
+
+async function on(backend: string, f: () => tf.Tensor): Promise<{ shape: number[]; values: Float32Array }> {
+  await tf.setBackend(backend);
+  const t = f();
+  const result = { shape: t.shape, values: Float32Array.from(t.dataSync() as Float32Array) };
+  t.dispose();
+  return result;
+}
+
+async function assertSameOnBoth(f: () => tf.Tensor, label: string): Promise<void> {
+  const expected = await on("cpu", f);
+  const actual = await on("wasm", f);
+  assert.deepEqual(actual.shape, expected.shape, `${label}: shape`);
+  let scale = 1e-6;
+  for (const v of expected.values) scale = Math.max(scale, Math.abs(v));
+  let worst = 0;
+  for (let i = 0; i < actual.values.length; i++) {
+    worst = Math.max(worst, Math.abs(actual.values[i] - expected.values[i]));
+  }
+  assert.ok(worst <= 1e-5 * scale + 1e-6, `${label}: max abs error ${worst} (scale ${scale})`);
+}
+
+const CASES: Case[] = [
+  { batch: 2, h: 7, w: 7, cin: 3, cout: 4, kh: 3, kw: 3, stride: [1, 1], pad: "same" },
+  { batch: 2, h: 8, w: 8, cin: 3, cout: 5, kh: 3, kw: 3, stride: [2, 2], pad: "same" },
+  { batch: 1, h: 9, w: 6, cin: 2, cout: 3, kh: 3, kw: 2, stride: [2, 2], pad: "valid" },
+  { batch: 3, h: 11, w: 13, cin: 4, cout: 2, kh: 5, kw: 3, stride: [2, 3], pad: "same" },
+  { batch: 2, h: 10, w: 7, cin: 2, cout: 3, kh: 3, kw: 3, stride: [2, 1], pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  { batch: 1, h: 5, w: 5, cin: 1, cout: 1, kh: 1, kw: 1, stride: [1, 1], pad: "valid" },
+  { batch: 3, h: 6, w: 5, cin: 40, cout: 7, kh: 1, kw: 1, stride: [1, 1], pad: "same" },
+  { batch: 2, h: 9, w: 9, cin: 6, cout: 4, kh: 1, kw: 1, stride: [2, 2], pad: "valid" },
+  { batch: 2, h: 28, w: 28, cin: 1, cout: 8, kh: 3, kw: 3, stride: [2, 2], pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
+  { batch: 2, h: 9, w: 8, cin: 3, cout: 2, kh: 3, kw: 3, stride: [1, 1], pad: "same", dilation: [2, 2] },
+];
+
+function outSize(c: Case): [number, number] {
+  const info = tf.backend_util.computeConv2DInfo(
+    [c.batch, c.h, c.w, c.cin],
+    [c.kh, c.kw, c.cin, c.cout],
+    c.stride,
+    c.dilation ?? 1,
+    c.pad as any,
+  );
+  return [info.outHeight, info.outWidth];
+}
+
+async function checkCase(c: Case, rand: () => number): Promise<void> {
+  const [ho, wo] = outSize(c);
+  const x = randomArray(c.batch * c.h * c.w * c.cin, rand);
+  const dy = randomArray(c.batch * ho * wo * c.cout, rand);
+  const filter = randomArray(c.kh * c.kw * c.cin * c.cout, rand);
+  const label = JSON.stringify(c);
+  const xT = () => tf.tensor4d(x, [c.batch, c.h, c.w, c.cin]);
+  const fT = () => tf.tensor4d(filter, [c.kh, c.kw, c.cin, c.cout]);
+  const dyT = () => tf.tensor4d(dy, [c.batch, ho, wo, c.cout]);
+  await assertSameOnBoth(
+    () => tf.tidy(() => tf.conv2d(xT(), fT(), c.stride, c.pad as any, "NHWC", c.dilation ?? 1)),
+    `Conv2D ${label}`,
+  );
+  if (c.dilation) return; // tfjs' backprop kernels take no dilation
+  await assertSameOnBoth(
+    () =>
+      tf.tidy(() =>
+        tf.conv2dTranspose(dyT(), fT(), [c.batch, c.h, c.w, c.cin], c.stride, c.pad as any)
+      ),
+    `Conv2DBackpropInput ${label}`,
+  );
+  await assertSameOnBoth(
+    () =>
+      tf.tidy(() => {
+        const xx = xT(), dd = dyT();
+        return tf.engine().runKernel("Conv2DBackpropFilter", { x: xx, dy: dd }, {
+          strides: c.stride,
+          pad: c.pad,
+          dataFormat: "NHWC",
+          filterShape: [c.kh, c.kw, c.cin, c.cout],
+        }) as tf.Tensor;
+      }),
+    `Conv2DBackpropFilter ${label}`,
+  );
+}
+
+Deno.test({
+  name: "the wasm backend runs on the native GEMM when asked to",
+  ignore: !available,
+  fn() {
+    assert.ok(nativeGemmLibrary() != null);
+  },
+});
+
+Deno.test({
+  name: "native Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter match cpu",
+  ignore: !available,
+  async fn() {
+    const rand = seededRandom(3);
+    for (const c of CASES) await checkCase(c, rand);
+  },
+});
+
+Deno.test({
+  name: "native convolutions cut a layer larger than the column buffer into batch chunks, exactly",
+  ignore: !available,
+  async fn() {
+    const c: Case = { batch: 8, h: 56, w: 56, cin: 24, cout: 3, kh: 3, kw: 3, stride: [1, 1], pad: "same" };
+    // The layer's columns must exceed the buffer, or this would not test the chunking.
+    assert.ok(c.batch * c.h * c.w * c.kh * c.kw * c.cin > MAX_COLUMN_ELEMENTS);
+    await checkCase(c, seededRandom(4));
+  },
+});
+
+Deno.test({
+  name: "native BatchMatMul matches cpu for every transpose flag and broadcast batch",
+  ignore: !available,
+  async fn() {
+    const rand = seededRandom(5);
+    const shapes: [number[], number[]][] = [
+      [[7, 5], [5, 3]],
+      [[4, 7, 5], [4, 5, 3]],
+      [[1, 7, 5], [4, 5, 3]],
+      [[4, 7, 5], [5, 3]],
+      [[2, 3, 7, 5], [2, 3, 5, 3]],
+      [[1, 1, 6, 2], [2, 4]],
+    ];
+    for (const [sa, sb] of shapes) {
+      for (const ta of [false, true]) {
+        for (const tb of [false, true]) {
+          const aShape = ta ? [...sa.slice(0, -2), sa.at(-1)!, sa.at(-2)!] : sa;
+          const bShape = tb ? [...sb.slice(0, -2), sb.at(-1)!, sb.at(-2)!] : sb;
+          const a = randomArray(aShape.reduce((p, d) => p * d, 1), rand);
+          const b = randomArray(bShape.reduce((p, d) => p * d, 1), rand);
+          await assertSameOnBoth(
+            () => tf.tidy(() => tf.matMul(tf.tensor(a, aShape), tf.tensor(b, bShape), ta, tb)),
+            `BatchMatMul ${JSON.stringify({ aShape, bShape, ta, tb })}`,
+          );
+        }
+      }
+    }
+  },
+});
+
+Deno.test({
+  name: "second-order gradients through the native kernels match cpu",
+  ignore: !available,
+  async fn() {
+    const rand = seededRandom(6);
+    const x = randomArray(2 * 9 * 9 * 3, rand), w1 = randomArray(3 * 3 * 3 * 4, rand);
+    const w2 = randomArray(4 * 4 * 4 * 5, rand); // valid 3x3 stride 2 on 9x9: 4x4 outputs
+    // d/dW of ||grad_x f||^2 for a conv -> relu -> dense net: every native kernel, twice.
+    const penaltyGrad = () =>
+      tf.tidy(() => {
+        const xx = tf.tensor4d(x, [2, 9, 9, 3]);
+        const f = (w: tf.Tensor) => (input: tf.Tensor) => {
+          const h = tf.relu(tf.conv2d(input as tf.Tensor4D, w as tf.Tensor4D, 2, "valid"));
+          return tf.sum(tf.matMul(tf.reshape(h, [2, 64]), tf.tensor2d(w2, [64, 5])));
+        };
+        const penalty = (w: tf.Tensor) => tf.sum(tf.square(tf.grad(f(w))(xx)));
+        return tf.grad(penalty)(tf.tensor4d(w1, [3, 3, 3, 4]));
+      });
+    await assertSameOnBoth(penaltyGrad, "second-order gradient");
+  },
+});
+
+Deno.test({
+  name: "native kernels allocate only their outputs",
+  ignore: !available,
+  async fn() {
+    await tf.setBackend("wasm");
+    const x = tf.randomUniform([2, 8, 8, 3], -1, 1, "float32", 1) as tf.Tensor4D;
+    const w = tf.randomUniform([3, 3, 3, 4], -1, 1, "float32", 2) as tf.Tensor4D;
+    const step = () =>
+      tf.tidy(() => {
+        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, "same")))([x, w]);
+        g[1].dataSync();
+      });
+    step();
+    const before = tf.memory();
+    for (let i = 0; i < 10; i++) step();
+    const after = tf.memory();
+    assert.equal(after.numTensors, before.numTensors);
+    assert.equal(after.numBytes, before.numBytes);
+    tf.dispose([x, w]);
+  },
+});
+
+Deno.test({
+  name: "sgemm refuses views shorter than its dimensions address",
+  ignore: !available,
+  fn() {
+    const gemm = loadNativeGemm()!;
+    const a = new Float32Array(6), b = new Float32Array(6), c = new Float32Array(3);
+    assert.throws(
+      () => gemm.sgemm(false, false, 2, 2, 3, 1, a, 3, b, 2, 0, c, 2),
+      /C has 3 elements; m 2 n 2 k 3 address 4/,
+    );
+    assert.throws(() => gemm.sgemm(false, false, 2, 2, 3, 1, a, 2, b, 2, 0, new Float32Array(4), 2), /leading dimensions/);
+  },
+});
+
+Deno.test("a BLAS library that does not load is a clear error naming it", () => {
+  assert.throws(() => loadNativeGemm("/nonexistent/libnoblas.so"), /cannot load the BLAS library '\/nonexistent\/libnoblas.so'/);
+});
+
+Deno.test("an unknown gemm choice is an error listing the allowed ones", async () => {
+  await assert.rejects(
+    () => useBackend("wasm", { gemm: "mkl" as never }),
+    /unknown gemm 'mkl' \(option gemm or KDIGA_GEMM\): allowed are auto, native, xnnpack/,
+  );
+});
