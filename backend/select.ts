@@ -214,3 +214,22 @@ export function wasmThreadsCount(): number {
 export function nativeGemmLibrary(): string | null {
   return nativeGemm?.library ?? null;
 }
+
+/**
+ * One line naming the engine that runs, for logs and result files: the backend, and on `wasm`
+ * its threads and where convolutions and matrix products run.
+ *
+ * @example
+ * ```ts
+ * import { describeBackend, useBackend } from "./select.ts";
+ * await useBackend("wasm", { threads: 1, gemm: "xnnpack" });
+ * console.log(describeBackend()); // "wasm (1 thread, XNNPACK)"
+ * ```
+ */
+export function describeBackend(): string {
+  const name = tf.getBackend();
+  if (name !== "wasm") return name;
+  const threads = wasmThreadsCount();
+  const gemm = nativeGemm ? `native GEMM ${nativeGemm.library}` : "XNNPACK";
+  return `wasm (${threads} thread${threads === 1 ? "" : "s"}, ${gemm})`;
+}

@@ -12,8 +12,8 @@ import {
   type ImageDataset,
   localLinearityMeasure,
   makeBatch,
-  perExampleCrossEntropy,
-  perExampleInputGradient,
+  classifierCrossEntropy,
+  classifierInputGradient,
   Progress,
 } from "./common.ts";
 
@@ -94,11 +94,11 @@ export function boundTerms(
     });
     const [ce, diff] = tf.tidy(() => {
       const d = tf.sub(
-        perExampleInputGradient(student, x, y),
-        perExampleInputGradient(teacher, x, y),
+        classifierInputGradient(student, x, y),
+        classifierInputGradient(teacher, x, y),
       );
       const norms = tf.sqrt(tf.sum(tf.reshape(tf.square(d), [idx.length, -1]), 1));
-      return [tf.sum(perExampleCrossEntropy(student, x, y)), tf.sum(norms)];
+      return [tf.sum(classifierCrossEntropy(student, x, y)), tf.sum(norms)];
     });
     ceSum += ce.dataSync()[0];
     diffSum += diff.dataSync()[0];

@@ -12,7 +12,7 @@ import {
   type TaskValues,
   UsageError,
 } from "./cli.ts";
-import { type DatasetSplits, useBackend } from "./common.ts";
+import { type DatasetSplits, describeBackend, useBackend } from "./common.ts";
 import type { StoreContext, TrainedModelSpec } from "./model_store.ts";
 import {
   type DistillationStudy,
@@ -152,7 +152,7 @@ export async function prepareDistillationRun(
     onStart: (spec, dir) =>
       console.error(`[${spec.label}] ${spec.method} ${spec.model.name}: ${dir}`),
   };
-  return { args, study, methods, data, context, suffix, started, backend: tf.getBackend() };
+  return { args, study, methods, data, context, suffix, started, backend: describeBackend() };
 }
 
 /**

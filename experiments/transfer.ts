@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { commonArgs, type OptionSpec, parseList, type TaskSpec, type TaskValues } from "./cli.ts";
-import { useBackend } from "./common.ts";
+import { describeBackend, useBackend } from "./common.ts";
 import { studyOverrides, tagSuffix } from "./distillation.ts";
 import type { StoreContext } from "./model_store.ts";
 import type { PaperTable } from "./paper_numbers.ts";
@@ -202,7 +202,7 @@ export async function transferMain(table: TransferTable, values: TaskValues): Pr
     task: name,
     args,
     wallSeconds: (performance.now() - started) / 1000,
-    backend: tf.getBackend(),
+    backend: describeBackend(),
     config: {
       teachers: study.teachers,
       rows: study.rows.filter((r) => (keys as string[]).includes(r.key)),

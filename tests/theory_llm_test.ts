@@ -10,7 +10,7 @@ import {
   toyMlpClassifier,
   toyMlpToFloat64,
 } from "../theory/mod.ts";
-import { perExampleInputGradient } from "../theory/loss_surface.ts";
+import { classifierInputGradient } from "../theory/loss_surface.ts";
 
 await useBackend();
 
@@ -112,7 +112,7 @@ Deno.test("LLM of a smooth 2-D net matches a dense grid search of the residual",
   const y = tf.tensor1d(labels, "int32");
   const delta = 0.3;
   const r = localLinearityMeasure(f, x, y, delta, { restarts: 6, steps: 60 });
-  const g = perExampleInputGradient(f, x, y);
+  const g = classifierInputGradient(f, x, y);
   const grads = g.arraySync() as number[][];
   const ce = (p: number[], c: number) => {
     const z = evaluateLayers64(layers, "tanh", p);
@@ -146,7 +146,7 @@ Deno.test("per-example input gradient matches central finite differences", () =>
   const f = toyMlpClassifier(net);
   const pts = [[0.1, -0.2, 0.3], [0.4, 0.5, -0.6]];
   const y = tf.tensor1d([2, 0], "int32");
-  const g = perExampleInputGradient(f, tf.tensor2d(pts), y).arraySync() as number[][];
+  const g = classifierInputGradient(f, tf.tensor2d(pts), y).arraySync() as number[][];
   const layers = toyMlpToFloat64(net);
   const ce = (p: number[], c: number) => {
     const z = evaluateLayers64(layers, "tanh", p);

@@ -18,7 +18,7 @@ import {
   toyMlpFromArrays,
   toyMlpToFloat64,
 } from "../theory/mod.ts";
-import { perExampleCrossEntropy, perExampleInputGradient } from "../theory/loss_surface.ts";
+import { classifierCrossEntropy, classifierInputGradient } from "../theory/loss_surface.ts";
 import { seededRandom } from "../util/rng.ts";
 
 await useBackend();
@@ -124,8 +124,8 @@ Deno.test("Prop. 1 needs 2 classes (or whole Jacobians): a 3-class student match
   const [ft, fs] = [toyMlpClassifier(teacher), toyMlpClassifier(student)];
   const zt = ft(x).dataSync(), zs = fs(x).dataSync();
   zt.forEach((val, o) => assert(Math.abs(val - zs[o]) < 1e-4, "logits must match at x0"));
-  const gt = perExampleInputGradient(ft, x, y).dataSync(),
-    gs = perExampleInputGradient(fs, x, y).dataSync();
+  const gt = classifierInputGradient(ft, x, y).dataSync(),
+    gs = classifierInputGradient(fs, x, y).dataSync();
   gt.forEach((val, i) =>
     assert(Math.abs(val - gs[i]) < 1e-3, `∇CE must match at x0: ${gt} vs ${gs}`)
   );
@@ -242,7 +242,7 @@ Deno.test("toy KDIGA objective: logits of a student equal to its teacher give ze
   const y = tf.tensor1d([2, 1], "int32");
   const t = toyKdigaObjective(teacher, teacher, x, y, { ce: 1, kl: 1, iga: 1 });
   assert(Math.abs(t.kl.dataSync()[0]) < 1e-6 && t.iga.dataSync()[0] < 1e-10);
-  const ce = tf.mean(perExampleCrossEntropy(toyMlpClassifier(teacher), x, y)).dataSync()[0];
+  const ce = tf.mean(classifierCrossEntropy(toyMlpClassifier(teacher), x, y)).dataSync()[0];
   assert(Math.abs(t.ce.dataSync()[0] - ce) < 1e-6 && Math.abs(t.total.dataSync()[0] - ce) < 1e-5);
   tf.dispose([x, y, t.ce, t.kl, t.iga, t.total]);
   disposeToyMlp(teacher);

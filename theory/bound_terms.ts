@@ -10,8 +10,8 @@ import { assertRadius, perExampleVectorNorm } from "./ball.ts";
 import { localLinearityMeasure, type LocalLinearityOptions } from "./llm.ts";
 import {
   assertLabels,
-  perExampleCrossEntropy,
-  perExampleInputGradient,
+  classifierCrossEntropy,
+  classifierInputGradient,
   type TensorClassifier,
 } from "./loss_surface.ts";
 
@@ -67,11 +67,11 @@ export function boundTerms<X extends tf.Tensor>(
   });
   const [ce, l2, l1] = tf.tidy(() => {
     const diff = tf.sub(
-      perExampleInputGradient(student, x, y),
-      perExampleInputGradient(teacher, x, y),
+      classifierInputGradient(student, x, y),
+      classifierInputGradient(teacher, x, y),
     );
     return [
-      tf.mean(perExampleCrossEntropy(student, x, y)),
+      tf.mean(classifierCrossEntropy(student, x, y)),
       tf.mean(perExampleVectorNorm(diff, "L2")),
       tf.mean(perExampleVectorNorm(diff, "L1")),
     ].map((t) => t.dataSync()[0]);

@@ -25,9 +25,9 @@ import { seededRandom } from "../util/rng.ts";
 import { ascentStep, assertNorm, assertRadius, randomPerturbation } from "./ball.ts";
 import {
   assertLabels,
-  perExampleCrossEntropy,
+  classifierCrossEntropy,
   perExampleDot,
-  perExampleInputGradient,
+  classifierInputGradient,
   type TensorClassifier,
 } from "./loss_surface.ts";
 
@@ -133,12 +133,12 @@ export function localLinearityMeasure<X extends tf.Tensor>(
   assertLabels(x, y);
   const rand = seededRandom(o.seed);
   const batch = x.shape[0];
-  const ce0 = perExampleCrossEntropy(model, x, y);
-  const g0 = tf.tidy(() => perExampleInputGradient(model, x, y));
+  const ce0 = classifierCrossEntropy(model, x, y);
+  const g0 = tf.tidy(() => classifierInputGradient(model, x, y));
   const residual = (e: tf.Tensor): tf.Tensor1D =>
     tf.tidy(() =>
       tf.sub(
-        tf.sub(perExampleCrossEntropy(model, tf.add(x, e) as X, y), ce0),
+        tf.sub(classifierCrossEntropy(model, tf.add(x, e) as X, y), ce0),
         perExampleDot(e, g0),
       ) as tf.Tensor1D
     );

@@ -38,13 +38,13 @@ export function assertLabels(x: tf.Tensor, y: tf.Tensor): void {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { perExampleCrossEntropy } from "./loss_surface.ts";
+ * import { classifierCrossEntropy } from "./loss_surface.ts";
  * const f = (x: tf.Tensor) => tf.concat([tf.zerosLike(x), x], 1) as tf.Tensor2D;
- * const ce = perExampleCrossEntropy(f, tf.tensor2d([[0], [2]]), tf.tensor1d([0, 1], "int32"));
+ * const ce = classifierCrossEntropy(f, tf.tensor2d([[0], [2]]), tf.tensor1d([0, 1], "int32"));
  * // [log 2, log(1 + e^-2)]
  * ```
  */
-export function perExampleCrossEntropy<X extends tf.Tensor>(
+export function classifierCrossEntropy<X extends tf.Tensor>(
   model: TensorClassifier<X>,
   x: X,
   y: tf.Tensor,
@@ -59,13 +59,13 @@ export function perExampleCrossEntropy<X extends tf.Tensor>(
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
- * import { perExampleInputGradient } from "./loss_surface.ts";
+ * import { classifierInputGradient } from "./loss_surface.ts";
  * const f = (x: tf.Tensor) => tf.concat([tf.zerosLike(x), x], 1) as tf.Tensor2D;
- * const g = perExampleInputGradient(f, tf.tensor2d([[0]]), tf.tensor1d([1], "int32"));
+ * const g = classifierInputGradient(f, tf.tensor2d([[0]]), tf.tensor1d([1], "int32"));
  * // d/dx softplus(-x) at 0 = -0.5
  * ```
  */
-export function perExampleInputGradient<X extends tf.Tensor>(
+export function classifierInputGradient<X extends tf.Tensor>(
   model: TensorClassifier<X>,
   x: X,
   y: tf.Tensor,

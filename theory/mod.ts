@@ -16,7 +16,7 @@
 export { assertNorm, assertRadius, dualNorm, VECTOR_NORMS, type VectorNorm } from "./ball.ts";
 export * from "./lp.ts";
 export * from "./toy_mlp.ts";
-export type { TensorClassifier } from "./loss_surface.ts";
+export { classifierCrossEntropy, classifierInputGradient, perExampleDot, type TensorClassifier } from "./loss_surface.ts";
 export * from "./llm.ts";
 export * from "./prop2.ts";
 export * from "./certifier.ts";

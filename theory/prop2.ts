@@ -40,9 +40,9 @@ import {
 import { localLinearityMeasure, type LocalLinearityOptions, resolveAscentOptions } from "./llm.ts";
 import {
   assertLabels,
-  perExampleCrossEntropy,
+  classifierCrossEntropy,
   perExampleDot,
-  perExampleInputGradient,
+  classifierInputGradient,
   type TensorClassifier,
 } from "./loss_surface.ts";
 
@@ -133,12 +133,12 @@ export function prop2Bound<X extends tf.Tensor>(
   tf.dispose([llmS.perturbations, llmT.perturbations]);
   const [ceS, ceT, diffs] = tf.tidy(() => {
     const diff = tf.sub(
-      perExampleInputGradient(student, x, y),
-      perExampleInputGradient(teacher, x, y),
+      classifierInputGradient(student, x, y),
+      classifierInputGradient(teacher, x, y),
     );
     return [
-      perExampleCrossEntropy(student, x, y),
-      perExampleCrossEntropy(teacher, x, y),
+      classifierCrossEntropy(student, x, y),
+      classifierCrossEntropy(teacher, x, y),
       VECTOR_NORMS.map((n) => perExampleVectorNorm(diff, n)),
     ];
   });
@@ -206,10 +206,10 @@ export function checkProp2<X extends tf.Tensor>(
   const terms = prop2Bound(student, teacher, x, y, delta, options);
   const batch = x.shape[0];
   const rand = seededRandom(deriveSeed(o.seed, "lhs"));
-  const ceS0 = perExampleCrossEntropy(student, x, y);
-  const ceT0 = perExampleCrossEntropy(teacher, x, y);
-  const gS = tf.tidy(() => perExampleInputGradient(student, x, y));
-  const gT = tf.tidy(() => perExampleInputGradient(teacher, x, y));
+  const ceS0 = classifierCrossEntropy(student, x, y);
+  const ceT0 = classifierCrossEntropy(teacher, x, y);
+  const gS = tf.tidy(() => classifierInputGradient(student, x, y));
+  const gT = tf.tidy(() => classifierInputGradient(teacher, x, y));
 
   const lhsRandom = new Array(batch).fill(0);
   const lhsAdversarial = new Array(batch).fill(0);
@@ -219,8 +219,8 @@ export function checkProp2<X extends tf.Tensor>(
   // Evaluates lhs and both residuals at e (same CE values, so the proof's chain holds exactly).
   const evaluate = (e: tf.Tensor, into: number[]) => {
     const [lhs, resS, resT] = tf.tidy(() => {
-      const cs = perExampleCrossEntropy(student, tf.add(x, e) as X, y);
-      const ct = perExampleCrossEntropy(teacher, tf.add(x, e) as X, y);
+      const cs = classifierCrossEntropy(student, tf.add(x, e) as X, y);
+      const ct = classifierCrossEntropy(teacher, tf.add(x, e) as X, y);
       return [
         tf.abs(tf.sub(cs, ct)),
         tf.abs(tf.sub(tf.sub(cs, ceS0), perExampleDot(e, gS))),
@@ -243,8 +243,8 @@ export function checkProp2<X extends tf.Tensor>(
   }
   const gradient = tf.grad((e: tf.Tensor) =>
     tf.sum(tf.abs(tf.sub(
-      perExampleCrossEntropy(student, tf.add(x, e) as X, y),
-      perExampleCrossEntropy(teacher, tf.add(x, e) as X, y),
+      classifierCrossEntropy(student, tf.add(x, e) as X, y),
+      classifierCrossEntropy(teacher, tf.add(x, e) as X, y),
     ))) as tf.Scalar
   );
   for (let restart = 0; restart < lhsRestarts; restart++) {

@@ -12,3 +12,5 @@ export * from "./evaluate.ts";
 export * from "./log.ts";
 export * from "./train.ts";
 export * from "./cli.ts";
+export * from "./train.ts";
+export * from "./log.ts";
