@@ -102,7 +102,8 @@ function checkViews(
 
 /**
  * Loads a native `cblas_sgemm`: the library named by `path`, else `KDIGA_BLAS`, else the first of
- * {@link NATIVE_GEMM_LIBRARIES} that loads. Returns `null` when none does and no path was named;
+ * {@link NATIVE_GEMM_LIBRARIES} that loads. OpenBLAS runs on `KDIGA_BLAS_THREADS` threads if set,
+ * else `threads`, else its own default. Returns `null` when none does and no path was named;
  * throws (naming the path and the error) when a named library fails. Needs `--allow-ffi`.
  *
  * @example
@@ -120,6 +121,12 @@ export function loadNativeGemm(path?: string, threads?: number): NativeGemm | nu
   const named = path ?? Deno.env.get("KDIGA_BLAS");
   const candidates = named ? [named] : [...NATIVE_GEMM_LIBRARIES];
   const errors: string[] = [];
+  // OpenBLAS threads spin for a while after each GEMM, starving the wasm backend's own threads
+  // on the same cores (measured: KDIGA step 61 -> 50 ms with 2+2 threads); the shortest spin
+  // (2^4 cycles) unless the user chose. Read by OpenBLAS when it loads.
+  try {
+    if (Deno.env.get("OPENBLAS_THREAD_TIMEOUT") === undefined) Deno.env.set("OPENBLAS_THREAD_TIMEOUT", "4");
+  } catch { /* no env permission: OpenBLAS keeps its default */ }
   for (const library of candidates) {
     let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
     try {
@@ -129,7 +136,12 @@ export function loadNativeGemm(path?: string, threads?: number): NativeGemm | nu
       continue;
     }
     const s = lib.symbols;
-    if (threads !== undefined && s.openblas_set_num_threads) s.openblas_set_num_threads(threads);
+    const blasThreads = Deno.env.get("KDIGA_BLAS_THREADS") ?? threads;
+    if (blasThreads !== undefined && s.openblas_set_num_threads) {
+      const n = Number(blasThreads);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`KDIGA_BLAS_THREADS must be a positive integer; got '${blasThreads}'`);
+      s.openblas_set_num_threads(n);
+    }
     const actualThreads = s.openblas_get_num_threads ? s.openblas_get_num_threads() : 1;
     return {
       library,
