@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { parseArgs } from "node:util";
-import { useBackend } from "../backend/mod.ts";
+import { describeBackend, useBackend } from "../backend/mod.ts";
 import { makeBatch } from "../data/batches.ts";
 import { loadDataset } from "../data/load.ts";
 import { asClassifier, createModel } from "../models/registry.ts";
@@ -82,7 +82,7 @@ if (import.meta.main) {
       methods: { type: "string", default: METHOD_NAMES.join(",") },
     },
   });
-  const backend = await useBackend();
+  await useBackend();
   const { train } = await loadDataset("mnist");
   const batchSize = Number(values.batch);
   const model = createModel(values.model, { inputShape: [28, 28, 1] });
@@ -105,7 +105,7 @@ if (import.meta.main) {
     }]);
   }
   console.log(
-    `backend ${backend}, model ${values.model}, batch ${batchSize}, training PGD ${attack.steps} steps`,
+    `backend ${describeBackend()}, model ${values.model}, batch ${batchSize}, training PGD ${attack.steps} steps`,
   );
   for (const [label, config] of runs) {
     results[label] = measureStepThroughput(config, variables, batch, {
