@@ -117,16 +117,30 @@ function copy(src: Float32Array, from: number, dst: Float32Array, to: number, n:
 }
 
 /**
- * Rows (b, oh, ow) x columns (kh, kw, ci) of the input patches of images [b0, b0 + nb), zero
- * where a patch reaches into the padding. Column order matches the filter's HWIO layout read as
- * a (fh*fw*inC) x outC matrix.
+ * Moves patches between an NHWC image batch and column form: rows (b, oh, ow) x columns
+ * (kh, kw, ci) for images [b0, b0 + nb), the column order of the filter's HWIO layout read as a
+ * (fh*fw*inC) x outC matrix. `"gather"` is im2col (zeros where a patch reaches into the padding);
+ * `"scatterAdd"` is its adjoint col2im, adding each column entry back where it came from.
  */
-function im2col(x: Float32Array, g: Geometry, b0: number, nb: number, cols: Float32Array): void {
+function movePatches(
+  image: Float32Array,
+  g: Geometry,
+  b0: number,
+  nb: number,
+  cols: Float32Array,
+  direction: "gather" | "scatterAdd",
+): void {
   const { inH, inW, inC, outH, outW, fh, fw, sh, sw, dh, dw, top, left } = g;
+  const gather = direction === "gather";
   const run = fw * inC;
+  // One contiguous run of n floats between image[i..] and cols[c..].
+  const move = (i: number, c: number, n: number) => {
+    if (gather) copy(image, i, cols, c, n);
+    else for (let k = 0; k < n; k++) image[i + k] += cols[c + k];
+  };
   let c = 0;
   for (let b = b0; b < b0 + nb; b++) {
-    const xb = b * inH * inW * inC;
+    const imageBase = b * inH * inW * inC;
     for (let oh = 0; oh < outH; oh++) {
       const ih0 = oh * sh - top;
       for (let ow = 0; ow < outW; ow++) {
@@ -136,59 +150,20 @@ function im2col(x: Float32Array, g: Geometry, b0: number, nb: number, cols: Floa
         for (let kh = 0; kh < fh; kh++) {
           const ih = ih0 + kh * dh;
           if (ih < 0 || ih >= inH) {
-            cols.fill(0, c, c + run);
+            if (gather) cols.fill(0, c, c + run);
             c += run;
             continue;
           }
-          const rowBase = xb + ih * inW * inC;
+          const rowBase = imageBase + ih * inW * inC;
           if (contiguous) {
-            copy(x, rowBase + iw0 * inC, cols, c, run);
+            move(rowBase + iw0 * inC, c, run);
             c += run;
             continue;
           }
           for (let kw = 0; kw < fw; kw++) {
             const iw = iw0 + kw * dw;
-            if (iw < 0 || iw >= inW) cols.fill(0, c, c + inC);
-            else copy(x, rowBase + iw * inC, cols, c, inC);
-            c += inC;
-          }
-        }
-      }
-    }
-  }
-}
-
-/** The adjoint of {@link im2col}: adds each column entry back to the input position it came from. */
-function col2imAdd(cols: Float32Array, g: Geometry, b0: number, nb: number, dx: Float32Array): void {
-  const { inH, inW, inC, outH, outW, fh, fw, sh, sw, dh, dw, top, left } = g;
-  const run = fw * inC;
-  let c = 0;
-  for (let b = b0; b < b0 + nb; b++) {
-    const xb = b * inH * inW * inC;
-    for (let oh = 0; oh < outH; oh++) {
-      const ih0 = oh * sh - top;
-      for (let ow = 0; ow < outW; ow++) {
-        const iw0 = ow * sw - left;
-        const contiguous = dw === 1 && iw0 >= 0 && iw0 + fw <= inW;
-        for (let kh = 0; kh < fh; kh++) {
-          const ih = ih0 + kh * dh;
-          if (ih < 0 || ih >= inH) {
-            c += run;
-            continue;
-          }
-          const rowBase = xb + ih * inW * inC;
-          if (contiguous) {
-            const t = rowBase + iw0 * inC;
-            for (let i = 0; i < run; i++) dx[t + i] += cols[c + i];
-            c += run;
-            continue;
-          }
-          for (let kw = 0; kw < fw; kw++) {
-            const iw = iw0 + kw * dw;
-            if (iw >= 0 && iw < inW) {
-              const t = rowBase + iw * inC;
-              for (let i = 0; i < inC; i++) dx[t + i] += cols[c + i];
-            }
+            if (iw >= 0 && iw < inW) move(rowBase + iw * inC, c, inC);
+            else if (gather) cols.fill(0, c, c + inC);
             c += inC;
           }
         }
@@ -221,7 +196,7 @@ function conv2D(gemm: NativeGemm, fallback: KernelFunc): KernelFunc {
       const nb = Math.min(chunk, g.batch - b0);
       const rows = nb * rowsPerImage;
       const cols = columns(rows * k);
-      im2col(xv, g, b0, nb, cols);
+      movePatches(xv, g, b0, nb, cols, "gather");
       gemm.sgemm(false, false, rows, g.outC, k, 1, cols, k, wv, g.outC, 0, ov.subarray(b0 * rowsPerImage * g.outC), g.outC);
     }
     return out;
@@ -249,7 +224,7 @@ function conv2DBackpropInput(gemm: NativeGemm, fallback: KernelFunc): KernelFunc
       const rows = nb * rowsPerImage;
       const cols = columns(rows * k);
       gemm.sgemm(false, true, rows, k, g.outC, 1, dyv.subarray(b0 * rowsPerImage * g.outC), g.outC, wv, g.outC, 0, cols, k);
-      col2imAdd(cols, g, b0, nb, dx);
+      movePatches(dx, g, b0, nb, cols, "scatterAdd");
     }
     return out;
   };
@@ -274,7 +249,7 @@ function conv2DBackpropFilter(gemm: NativeGemm, fallback: KernelFunc): KernelFun
       const nb = Math.min(chunk, g.batch - b0);
       const rows = nb * rowsPerImage;
       const cols = columns(rows * k);
-      im2col(xv, g, b0, nb, cols);
+      movePatches(xv, g, b0, nb, cols, "gather");
       const dyChunk = dyv.subarray(b0 * rowsPerImage * g.outC);
       gemm.sgemm(true, false, k, g.outC, rows, 1, cols, k, dyChunk, g.outC, b0 === 0 ? 0 : 1, dw, g.outC);
     }

@@ -15,6 +15,7 @@ import {
   useBackend,
 } from "../backend/mod.ts";
 import { seededRandom } from "../util/rng.ts";
+import { type ConvCase, randomArray, runOn } from "./conv_cases.ts";
 
 const available = loadNativeGemm() != null;
 if (!available) console.error(`native kernel tests ignored: no BLAS library loads (${NATIVE_GEMM_INSTALL_HINT})`);
@@ -22,34 +23,8 @@ if (!available) console.error(`native kernel tests ignored: no BLAS library load
 await useBackend("cpu");
 if (available) await useBackend("wasm", { gemm: "native" });
 
-type Pad = "same" | "valid" | [[number, number], [number, number], [number, number], [number, number]];
-
-interface Case {
-  batch: number;
-  h: number;
-  w: number;
-  cin: number;
-  cout: number;
-  kh: number;
-  kw: number;
-  stride: [number, number];
-  pad: Pad;
-  dilation?: [number, number];
-}
-
-function randomArray(n: number, rand: () => number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rand() * 2 - 1;
-  return a;
-}
-
-async function on(backend: string, f: () => tf.Tensor): Promise<{ shape: number[]; values: Float32Array }> {
-  await tf.setBackend(backend);
-  const t = f();
-  const result = { shape: t.shape, values: Float32Array.from(t.dataSync() as Float32Array) };
-  t.dispose();
-  return result;
-}
+type Case = ConvCase;
+const on = runOn;
 
 async function assertSameOnBoth(f: () => tf.Tensor, label: string): Promise<void> {
   const expected = await on("cpu", f);

@@ -6,37 +6,16 @@ import * as tf from "@tensorflow/tfjs-core";
 import assert from "node:assert/strict";
 import { useBackend } from "../backend/mod.ts";
 import { seededRandom } from "../util/rng.ts";
+import { type ConvCase, randomArray, runOn } from "./conv_cases.ts";
 
 await useBackend("cpu");
 await useBackend("wasm", { gemm: "xnnpack" }); // the XNNPACK kernels; native ones: native_kernels_test.ts
 
-type Pad = "same" | "valid" | [[number, number], [number, number], [number, number], [number, number]];
+type Case = ConvCase;
 
-interface Case {
-  batch: number;
-  h: number;
-  w: number;
-  cin: number;
-  cout: number;
-  kh: number;
-  kw: number;
-  stride: [number, number];
-  pad: Pad;
-}
-
-function randomArray(n: number, rand: () => number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rand() * 2 - 1;
-  return a;
-}
-
-/** Runs `f` on the named backend, returning plain arrays (so nothing crosses backends). */
+/** Runs `f` on the named backend, returning its values. */
 async function on(backend: string, f: () => tf.Tensor): Promise<Float32Array> {
-  await tf.setBackend(backend);
-  const t = f();
-  const values = t.dataSync() as Float32Array;
-  t.dispose();
-  return Float32Array.from(values);
+  return (await runOn(backend, f)).values;
 }
 
 function assertClose(actual: Float32Array, expected: Float32Array, label: string): void {
