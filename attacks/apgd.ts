@@ -341,6 +341,8 @@ function restartLoop(
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { apgd } from "./apgd.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const w = tf.randomNormal([16, 4], 0, 1, "float32", 1);
  * const model = (x: tf.Tensor4D) => tf.matMul(tf.reshape(x, [x.shape[0], 16]), w) as tf.Tensor2D;
  * const x = tf.fill([2, 4, 4, 1], 0.5) as tf.Tensor4D;
@@ -402,6 +404,8 @@ export function apgd(
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { apgdCe } from "./apgd.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const model = (x: tf.Tensor4D) => tf.reshape(x, [x.shape[0], 2]) as tf.Tensor2D;
  * const xAdv = apgdCe(model, tf.fill([1, 1, 1, 2], 0.5) as tf.Tensor4D, tf.tensor1d([0], "int32"), { eps: 0.1, steps: 10 });
  * ```
@@ -422,6 +426,8 @@ export function apgdCe(
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { apgdDlr } from "./apgd.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const model = (x: tf.Tensor4D) => tf.reshape(x, [x.shape[0], 3]) as tf.Tensor2D;
  * const xAdv = apgdDlr(model, tf.fill([1, 1, 1, 3], 0.5) as tf.Tensor4D, tf.tensor1d([0], "int32"), { eps: 0.1, steps: 10 });
  * ```
@@ -444,6 +450,8 @@ export function apgdDlr(
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { targetClassesByRank } from "./apgd.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * targetClassesByRank(tf.tensor2d([[0.1, 3, 2, 1]]), 2); // [Int32Array [2], Int32Array [3]]
  * ```
  */
@@ -476,6 +484,8 @@ export function targetClassesByRank(cleanLogits: tf.Tensor2D, k: number): Int32A
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { apgdTargeted } from "./apgd.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const w = tf.randomNormal([16, 5], 0, 1, "float32", 1);
  * const model = (x: tf.Tensor4D) => tf.matMul(tf.reshape(x, [x.shape[0], 16]), w) as tf.Tensor2D;
  * const x = tf.fill([2, 4, 4, 1], 0.5) as tf.Tensor4D;

@@ -76,6 +76,8 @@ const BALL_TOLERANCE = 1e-5;
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { autoAttack } from "./autoattack.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const w = tf.randomNormal([16, 4], 0, 1, "float32", 1);
  * const model = (x: tf.Tensor4D) => tf.matMul(tf.reshape(x, [x.shape[0], 16]), w) as tf.Tensor2D;
  * const x = tf.fill([2, 4, 4, 1], 0.5) as tf.Tensor4D;

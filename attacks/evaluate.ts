@@ -268,6 +268,8 @@ function zeroGradientCount(
  * import * as tf from "@tensorflow/tfjs-core";
  * import { evaluate } from "./evaluate.ts";
  * import { toMarkdown } from "./report.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const w = tf.randomNormal([16, 3], 0, 1, "float32", 1);
  * const model = (x: tf.Tensor4D) => tf.matMul(tf.reshape(x, [x.shape[0], 16]), w) as tf.Tensor2D;
  * const x = tf.randomUniform([8, 4, 4, 1], 0, 1, "float32", 2) as tf.Tensor4D;

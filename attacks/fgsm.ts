@@ -16,6 +16,8 @@ import { pgd, type PgdOptions } from "./pgd.ts";
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { fgsm } from "./fgsm.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const model = (x: tf.Tensor4D) => tf.reshape(x, [x.shape[0], 2]) as tf.Tensor2D;
  * const xAdv = fgsm(model, tf.tensor4d([0.6, 0.4], [1, 1, 2, 1]), tf.tensor1d([0], "int32"), { eps: 0.1 });
  * // [[0.5, 0.5]]: the step lowers logit 0 and raises logit 1

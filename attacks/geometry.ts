@@ -16,6 +16,8 @@ const TINY = 1e-12;
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { perExample } from "./geometry.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * perExample(tf.tensor1d([1, 2])).shape; // [2, 1, 1, 1]
  * ```
  */
@@ -31,6 +33,8 @@ export function perExample(v: tf.Tensor1D): tf.Tensor4D {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { perExampleNorm } from "./geometry.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * perExampleNorm(tf.tensor4d([3, -4], [1, 1, 2, 1]), "L2"); // [5]
  * ```
  */
@@ -53,6 +57,8 @@ export function perExampleNorm(d: tf.Tensor, norm: Norm): tf.Tensor1D {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { projectToBall } from "./geometry.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const x = tf.fill([1, 1, 1, 1], 0.5) as tf.Tensor4D;
  * projectToBall(tf.fill([1, 1, 1, 1], 0.9) as tf.Tensor4D, x, 0.1, "Linf"); // 0.6
  * ```
@@ -91,6 +97,8 @@ export interface BoxBounds {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { linfBounds, clipToBounds } from "./geometry.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const b = linfBounds(tf.fill([1, 1, 1, 1], 0.95) as tf.Tensor4D, 0.1); // lo 0.85, hi 1
  * clipToBounds(tf.fill([1, 1, 1, 1], 2) as tf.Tensor4D, b); // 1
  * ```
@@ -109,6 +117,8 @@ export function linfBounds(x: tf.Tensor4D, eps: number): BoxBounds {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { linfBounds, clipToBounds } from "./geometry.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const x = tf.fill([1, 1, 1, 1], 0.5) as tf.Tensor4D;
  * clipToBounds(tf.fill([1, 1, 1, 1], 0.9) as tf.Tensor4D, linfBounds(x, 0.1)); // 0.6
  * ```
@@ -125,6 +135,8 @@ export function clipToBounds(xAdv: tf.Tensor4D, bounds: BoxBounds): tf.Tensor4D 
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { ascentDirection } from "./geometry.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * ascentDirection(tf.tensor4d([3, -4], [1, 1, 2, 1]), "L2"); // [0.6, -0.8]
  * ```
  */
@@ -143,6 +155,8 @@ export function ascentDirection(grad: tf.Tensor4D, norm: Norm): tf.Tensor4D {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { randomInBall } from "./geometry.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const x0 = randomInBall(tf.fill([2, 4, 4, 1], 0.5) as tf.Tensor4D, 0.1, "Linf", 7);
  * ```
  */
@@ -183,6 +197,8 @@ export interface BallViolation {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { ballViolation } from "./geometry.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const x = tf.fill([1, 2, 2, 1], 0.5) as tf.Tensor4D;
  * ballViolation(tf.fill([1, 2, 2, 1], 0.7) as tf.Tensor4D, x, 0.1, "Linf").outsideBall; // 0.1
  * ```

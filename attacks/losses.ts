@@ -21,6 +21,8 @@ const DLR_TINY = 1e-12;
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { oneHotRows } from "./losses.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * oneHotRows(tf.tensor1d([1], "int32"), 3); // [[0, 1, 0]]
  * ```
  */
@@ -62,6 +64,8 @@ function sortedLogit(logits: tf.Tensor2D, masks: tf.Tensor3D, r: number): tf.Ten
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { perExampleCrossEntropy, oneHotRows } from "./losses.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * perExampleCrossEntropy(tf.tensor2d([[0, 0]]), oneHotRows(tf.tensor1d([0], "int32"), 2)); // [0.693]
  * ```
  */
@@ -76,6 +80,8 @@ export function perExampleCrossEntropy(logits: tf.Tensor2D, oneHot: tf.Tensor2D)
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { largestOtherLogit, oneHotRows } from "./losses.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * largestOtherLogit(tf.tensor2d([[3, 1, 2]]), oneHotRows(tf.tensor1d([0], "int32"), 3)); // [2]
  * ```
  */
@@ -95,6 +101,8 @@ export function largestOtherLogit(logits: tf.Tensor2D, oneHot: tf.Tensor2D): tf.
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { marginLoss, oneHotRows } from "./losses.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * marginLoss(tf.tensor2d([[3, 1, 2]]), oneHotRows(tf.tensor1d([0], "int32"), 3)); // [1]
  * ```
  */
@@ -113,6 +121,8 @@ export function marginLoss(logits: tf.Tensor2D, oneHot: tf.Tensor2D): tf.Tensor1
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { dlrLoss, oneHotRows } from "./losses.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * dlrLoss(tf.tensor2d([[3, 1, 2]]), oneHotRows(tf.tensor1d([0], "int32"), 3)); // [-(3-2)/(3-1)] = [-0.5]
  * ```
  */
@@ -140,6 +150,8 @@ export function dlrLoss(logits: tf.Tensor2D, oneHot: tf.Tensor2D): tf.Tensor1D {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { targetedDlrLoss, oneHotRows } from "./losses.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const y = oneHotRows(tf.tensor1d([0], "int32"), 4), t = oneHotRows(tf.tensor1d([1], "int32"), 4);
  * targetedDlrLoss(tf.tensor2d([[4, 3, 2, 0]]), y, t); // [-(4-3)/(4-1)]
  * ```
@@ -171,6 +183,8 @@ export function targetedDlrLoss(
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { misclassified } from "./losses.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * misclassified(tf.tensor2d([[1, 2], [2, 1]]), tf.tensor1d([0, 0], "int32")); // [true, false]
  * ```
  */

@@ -18,6 +18,8 @@ import type { Norm } from "./validate.ts";
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { linearClassifier } from "./reference_models.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const model = linearClassifier(tf.ones([4, 2]) as tf.Tensor2D, tf.tensor1d([0, 1]));
  * const logits = model(tf.fill([1, 2, 2, 1], 0.5) as tf.Tensor4D); // [[2, 3]]
  * ```
@@ -53,6 +55,8 @@ export function linearClassifier(weights: tf.Tensor2D, bias: tf.Tensor1D): Class
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { linearMinimalDistances } from "./reference_models.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * // logits (x1 - x2, 0): margin 0.2 at x = (0.6, 0.4); Linf distance 0.2 / ||(1,-1)||_1 = 0.1
  * const w = tf.tensor2d([[1, 0], [-1, 0]]);
  * linearMinimalDistances(w, tf.tensor1d([0, 0]), tf.tensor4d([0.6, 0.4], [1, 1, 2, 1]), new Int32Array([0]), "Linf");

@@ -69,7 +69,11 @@ const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
  *   clean: { correct: 9, total: 10, accuracy: 0.9 }, zeroGradientFraction: 0, warnings: [], seed: 0,
  *   rows: [{ attack: "pgd", norm: "Linf", eps: 0.03, robustCorrect: 4, total: 10, robustAccuracy: 0.4, seconds: 1.5 }],
  * });
- * // | attack | Linf eps=0.03 |\n| --- | --- |\n| pgd | 40.0% (4/10) |
+ * // Clean accuracy: 90.0% (9/10), seed 0
+ * //
+ * // | attack | Linf eps=0.03 |
+ * // | --- | --- |
+ * // | pgd | 40.0% (4/10) |
  * ```
  */
 export function toMarkdown(report: EvaluationReport): string {

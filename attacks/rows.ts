@@ -13,6 +13,8 @@ import * as tf from "@tensorflow/tfjs-core";
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { maskIndices } from "./rows.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * maskIndices(tf.tensor1d([1, 0, 1], "bool")); // [0, 2]
  * ```
  */
@@ -31,6 +33,8 @@ export function maskIndices(mask: tf.Tensor1D, value = true): number[] {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { scatterRows } from "./rows.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * scatterRows(tf.tensor1d([0, 0, 0]), [2], tf.tensor1d([5])); // [0, 0, 5]
  * ```
  */
@@ -67,6 +71,8 @@ export function scatterRows<T extends tf.Tensor>(full: T, indices: number[], row
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { selectRows } from "./rows.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * selectRows(tf.tensor1d([true, false], "bool"), tf.ones([2, 2]), tf.zeros([2, 2])); // [[1, 1], [0, 0]]
  * ```
  */
@@ -87,6 +93,8 @@ export function selectRows<T extends tf.Tensor>(cond: tf.Tensor1D, a: T, b: T): 
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { gatherRows } from "./rows.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * gatherRows(tf.tensor1d([4, 5, 6]), [0, 2]); // [4, 6]
  * ```
  */

@@ -305,6 +305,8 @@ function squareRun(
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { square } from "./square.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const w = tf.randomNormal([16, 3], 0, 1, "float32", 1);
  * const model = (x: tf.Tensor4D) => tf.matMul(tf.reshape(x, [x.shape[0], 16]), w) as tf.Tensor2D;
  * const x = tf.fill([2, 4, 4, 1], 0.5) as tf.Tensor4D;

@@ -99,6 +99,8 @@ export function assertAttackOptions(opts: AttackOptions): void {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { assertAttackInputs } from "./validate.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const labels = assertAttackInputs(tf.zeros([2, 8, 8, 1]) as tf.Tensor4D, tf.tensor1d([0, 1], "int32"));
  * ```
  */
@@ -173,6 +175,8 @@ export function assertLabelsBelow(labels: Int32Array, numClasses: number): void 
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { checkedLogits } from "./validate.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const model = (x: tf.Tensor4D) => tf.reshape(x, [x.shape[0], -1]) as tf.Tensor2D;
  * const logits = checkedLogits(model, tf.zeros([1, 1, 1, 2]) as tf.Tensor4D); // [1, 2]
  * ```
@@ -210,6 +214,8 @@ export interface ValidatedAttack {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { validateAttack } from "./validate.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const model = (x: tf.Tensor4D) => tf.reshape(x, [x.shape[0], -1]) as tf.Tensor2D;
  * const v = validateAttack(model, tf.zeros([1, 1, 1, 2]) as tf.Tensor4D, tf.tensor1d([1], "int32"), { eps: 0.1 });
  * v.cleanLogits.dispose(); // v.numClasses === 2

@@ -75,9 +75,12 @@ let installed = false;
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { installSecondOrderGradients } from "./gradients.ts";
- * await installSecondOrderGradients();
+ * import { useBackend } from "./mod.ts";
+ * await useBackend("cpu");
+ * await installSecondOrderGradients(); // idempotent: useBackend has installed them already
  * // d/dx of (d/dx exp(x)) is exp(x); stock tfjs 4.22 returns 0 here.
  * const g2 = tf.grad((x: tf.Tensor) => tf.grad((z: tf.Tensor) => tf.exp(z).sum())(x).sum());
+ * console.log(g2(tf.scalar(0)).dataSync()[0]); // 1
  * ```
  */
 export async function installSecondOrderGradients(): Promise<void> {

@@ -29,6 +29,8 @@ const WORKER_LOCATION = "location:{href:__filename},";
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { unrefWasmWorkers } from "./wasm_threads.ts";
+ * import { useBackend } from "./mod.ts";
+ * await useBackend("cpu");
  * unrefWasmWorkers(tf.backend()); // a no-op on a backend without pthreads
  * ```
  */

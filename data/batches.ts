@@ -38,6 +38,8 @@ function checkAugment(augment: AugmentOptions, [h, w]: readonly number[]): void 
  * ```ts
  * import { ImageDataset } from "./dataset.ts";
  * import { makeBatch } from "./batches.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const d = new ImageDataset("toy", new Uint8Array([0, 255]), new Uint8Array([0, 1]), [1, 1, 1], 2);
  * const { x, y } = makeBatch(d, [1, 0]); // x = [[[[1]]], [[[0]]]], y = [1, 0]
  * ```
@@ -138,6 +140,8 @@ export function batchCount(n: number, batchSize: number, dropLast = false): numb
  * ```ts
  * import { ImageDataset } from "./dataset.ts";
  * import { epochBatches } from "./batches.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const d = new ImageDataset("toy", new Uint8Array(5), new Uint8Array([0, 1, 0, 1, 0]), [1, 1, 1], 2);
  * for (const { x, y } of epochBatches(d, { batchSize: 2, epoch: 0, seed: 1 })) {
  *   x.dispose();

@@ -102,7 +102,8 @@ async function readBatches(
  * parent). A missing path or file is an error naming what is missing.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // not run as a doc test: needs the CIFAR-10 binary batches on disk
  * import { loadCifar10 } from "./cifar10.ts";
  * const { train, test } = await loadCifar10("/data/cifar-10-batches-bin"); // 50,000 / 10,000
  * ```

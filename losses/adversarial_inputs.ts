@@ -24,6 +24,8 @@ import { checkBatch } from "./options.ts";
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { detach } from "./adversarial_inputs.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(detach(x), x)))(tf.tensor1d([3])); // [3], not [6]
  * ```
  */
@@ -46,6 +48,8 @@ export function detach<T extends tf.Tensor>(t: T): T {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { adversarialInputs } from "./adversarial_inputs.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const w = tf.randomNormal([4, 3]) as tf.Tensor2D;
  * const net = (x: tf.Tensor4D) => tf.matMul(tf.reshape(x, [-1, 4]) as tf.Tensor2D, w) as tf.Tensor2D;
  * const x = tf.randomUniform([2, 2, 2, 1]) as tf.Tensor4D;

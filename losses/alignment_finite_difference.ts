@@ -67,6 +67,8 @@ export interface LossAndGrads {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { kdigaFiniteDifferenceGrads } from "./alignment_finite_difference.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const apply = ([w]: tf.Tensor[], x: tf.Tensor4D) =>
  *   tf.matMul(tf.tanh(tf.reshape(x, [-1, 4])), w as tf.Tensor2D) as tf.Tensor2D;
  * const params = [tf.randomNormal([4, 3])];

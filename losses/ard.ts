@@ -22,6 +22,8 @@ import {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { ardLoss } from "./ard.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const w = tf.randomNormal([4, 3]) as tf.Tensor2D;
  * const net = (x: tf.Tensor4D) => tf.matMul(tf.reshape(x, [-1, 4]) as tf.Tensor2D, w) as tf.Tensor2D;
  * const x = tf.randomUniform([2, 2, 2, 1], 0.1, 0.9) as tf.Tensor4D;

@@ -20,6 +20,8 @@ const REDUCTIONS: readonly Reduction[] = ["mean", "sum", "none"];
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { logSoftmax } from "./cross_entropy.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const lp = logSoftmax(tf.tensor2d([[0, 0]])); // [[-0.693, -0.693]]
  * ```
  */
@@ -87,6 +89,8 @@ export function targetDistribution(labels: tf.Tensor, batch: number, classes: nu
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { crossEntropy } from "./cross_entropy.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const ce = crossEntropy(tf.tensor2d([[2, 0], [0, 2]]), tf.tensor1d([0, 1], "int32"));
  * // ce = log(1 + e^-2) = 0.1269
  * ```

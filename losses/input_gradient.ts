@@ -32,6 +32,8 @@ export interface LogitsAndInputGradient {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { logitsAndInputGradient } from "./input_gradient.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const w = tf.randomNormal([4, 3]) as tf.Tensor2D;
  * const net = (x: tf.Tensor4D) => tf.matMul(tf.reshape(x, [-1, 4]) as tf.Tensor2D, w) as tf.Tensor2D;
  * const x = tf.randomUniform([2, 2, 2, 1]) as tf.Tensor4D;
@@ -76,6 +78,8 @@ export function logitsAndInputGradient(
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { alignmentNorm } from "./input_gradient.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const a = tf.zeros([1, 1, 1, 2]) as tf.Tensor4D;
  * const b = tf.tensor4d([3, 4], [1, 1, 1, 2]);
  * const n = alignmentNorm(a, b, "batch"); // 5
@@ -121,6 +125,8 @@ export interface InputGradientAlignmentOptions {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { inputGradientAlignment } from "./input_gradient.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const w = tf.randomNormal([4, 3]) as tf.Tensor2D;
  * const net = (x: tf.Tensor4D) => tf.matMul(tf.reshape(x, [-1, 4]) as tf.Tensor2D, w) as tf.Tensor2D;
  * const x = tf.randomUniform([2, 2, 2, 1]) as tf.Tensor4D;

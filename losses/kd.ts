@@ -27,6 +27,8 @@ import {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { distillationTerms } from "./kd.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const s = tf.tensor2d([[1, 0]]);
  * const { total } = distillationTerms(s, s, s, tf.tensor1d([0], "int32")); // 0.5 * CE, KL = 0
  * ```
@@ -65,6 +67,8 @@ export function distillationTerms(
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { kdLoss } from "./kd.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const w = tf.randomNormal([4, 3]) as tf.Tensor2D;
  * const net = (x: tf.Tensor4D) => tf.matMul(tf.reshape(x, [-1, 4]) as tf.Tensor2D, w) as tf.Tensor2D;
  * const x = tf.randomUniform([2, 2, 2, 1]) as tf.Tensor4D;

@@ -60,6 +60,8 @@ function kdigaParts(
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { kdigaLoss } from "./kdiga.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const w = tf.randomNormal([4, 3]) as tf.Tensor2D;
  * const net = (x: tf.Tensor4D) => tf.matMul(tf.reshape(x, [-1, 4]) as tf.Tensor2D, w) as tf.Tensor2D;
  * const x = tf.randomUniform([2, 2, 2, 1]) as tf.Tensor4D;
@@ -82,6 +84,8 @@ export function kdigaLoss(inputs: DistillationInputs, options: KdigaOptions = {}
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { kdigaArdcLoss } from "./kdiga.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const w = tf.randomNormal([4, 3]) as tf.Tensor2D;
  * const net = (x: tf.Tensor4D) => tf.matMul(tf.reshape(x, [-1, 4]) as tf.Tensor2D, w) as tf.Tensor2D;
  * const x = tf.randomUniform([2, 2, 2, 1], 0.1, 0.9) as tf.Tensor4D;
@@ -115,6 +119,8 @@ export function kdigaArdcLoss(inputs: AdversarialInputs, options: KdigaOptions =
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { kdigaArdaLoss } from "./kdiga.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const w = tf.randomNormal([4, 3]) as tf.Tensor2D;
  * const net = (x: tf.Tensor4D) => tf.matMul(tf.reshape(x, [-1, 4]) as tf.Tensor2D, w) as tf.Tensor2D;
  * const x = tf.randomUniform([2, 2, 2, 1], 0.1, 0.9) as tf.Tensor4D;

@@ -31,6 +31,8 @@ export interface KlDivergenceOptions {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { klDivergence } from "./kl_divergence.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const s = tf.tensor2d([[0, 0]]);
  * const t = tf.tensor2d([[Math.log(3), 0]]); // p_t = [0.75, 0.25]
  * const kl = klDivergence(s, t, { reduction: "batchmean" });

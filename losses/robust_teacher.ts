@@ -19,6 +19,8 @@ import { checkBatch, checkNonNegative, checkPositive, type LossParts } from "./o
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { adversarialTrainingLoss } from "./robust_teacher.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const w = tf.randomNormal([4, 3]) as tf.Tensor2D;
  * const net = (x: tf.Tensor4D) => tf.matMul(tf.reshape(x, [-1, 4]) as tf.Tensor2D, w) as tf.Tensor2D;
  * const xAdv = tf.randomUniform([2, 2, 2, 1]) as tf.Tensor4D;
@@ -53,6 +55,8 @@ export interface TradesOptions {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { tradesLoss } from "./robust_teacher.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const w = tf.randomNormal([4, 3]) as tf.Tensor2D;
  * const net = (x: tf.Tensor4D) => tf.matMul(tf.reshape(x, [-1, 4]) as tf.Tensor2D, w) as tf.Tensor2D;
  * const x = tf.randomUniform([2, 2, 2, 1], 0.1, 0.9) as tf.Tensor4D;
@@ -100,6 +104,8 @@ export interface TradesAttackOptions {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { tradesAdversarialInputs } from "./robust_teacher.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const w = tf.randomNormal([4, 3]) as tf.Tensor2D;
  * const net = (x: tf.Tensor4D) => tf.matMul(tf.reshape(x, [-1, 4]) as tf.Tensor2D, w) as tf.Tensor2D;
  * const x = tf.randomUniform([2, 2, 2, 1]) as tf.Tensor4D;

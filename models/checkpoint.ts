@@ -75,6 +75,8 @@ async function rawOf(name: string, t: tf.Tensor): Promise<RawTensor> {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { encodeCheckpoint } from "./checkpoint.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const bytes = await encodeCheckpoint({
  *   params: { "fc.weight": tf.ones([2, 2]) }, state: {}, optimizer: {}, metadata: { epoch: "1" },
  * });
@@ -159,6 +161,8 @@ function checkAgainst(
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { decodeCheckpoint, encodeCheckpoint } from "./checkpoint.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const bytes = await encodeCheckpoint({ params: { w: tf.ones([2]) } });
  * const ckpt = decodeCheckpoint(bytes, { params: { w: { shape: [2], dtype: "float32" } } });
  * ```
@@ -224,6 +228,8 @@ function checkpointOf(
  * ```ts
  * import { createModel } from "./registry.ts";
  * import { saveCheckpoint } from "./checkpoint.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const model = createModel("small-cnn");
  * const { params, state } = model.init(0);
  * await saveCheckpoint("/tmp/kdiga-example.safetensors", {
@@ -244,8 +250,11 @@ export async function saveCheckpoint(
  * @example
  * ```ts
  * import { createModel, variablesSignature } from "./registry.ts";
- * import { loadCheckpoint } from "./checkpoint.ts";
+ * import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const model = createModel("small-cnn");
+ * await saveCheckpoint("/tmp/kdiga-example.safetensors", model.init(0));
  * const ckpt = await loadCheckpoint("/tmp/kdiga-example.safetensors", variablesSignature(model));
  * ```
  */
@@ -278,6 +287,8 @@ export interface ModelCheckpointOptions {
  * ```ts
  * import { createModel } from "./registry.ts";
  * import { saveModelCheckpoint } from "./checkpoint.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const model = createModel("resnet-tiny");
  * await saveModelCheckpoint("/tmp/kdiga-resnet.safetensors", model, model.init(0), { epoch: 3 });
  * ```
@@ -323,8 +334,14 @@ export interface LoadedModelCheckpoint {
  *
  * @example
  * ```ts
- * import { loadModelCheckpoint } from "./checkpoint.ts";
+ * import { createModel } from "./registry.ts";
+ * import { loadModelCheckpoint, saveModelCheckpoint } from "./checkpoint.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
+ * const saved = createModel("resnet-tiny");
+ * await saveModelCheckpoint("/tmp/kdiga-resnet.safetensors", saved, saved.init(0), { epoch: 3 });
  * const { model, variables, epoch } = await loadModelCheckpoint("/tmp/kdiga-resnet.safetensors");
+ * console.log(model.name, epoch); // resnet-tiny 3
  * ```
  */
 export async function loadModelCheckpoint(path: string): Promise<LoadedModelCheckpoint> {

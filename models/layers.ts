@@ -54,6 +54,8 @@ function checkBias(bias: tf.Tensor | undefined, channels: number, what: string):
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { conv2d } from "./layers.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const y = conv2d(tf.ones([1, 28, 28, 1]), tf.ones([3, 3, 1, 8]), undefined, { stride: 2, padding: 1 });
  * // y.shape = [1, 14, 14, 8]
  * ```
@@ -87,6 +89,8 @@ export function conv2d(
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { depthwiseConv2d } from "./layers.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const y = depthwiseConv2d(tf.ones([1, 8, 8, 4]), tf.ones([3, 3, 4, 1]), undefined, { padding: 1 });
  * // y.shape = [1, 8, 8, 4]
  * ```
@@ -123,6 +127,8 @@ export function depthwiseConv2d(
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { dense } from "./layers.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const y = dense(tf.ones([2, 3]), tf.ones([3, 4]), tf.zeros([4])); // [[3,3,3,3],[3,3,3,3]]
  * ```
  */
@@ -183,6 +189,8 @@ export interface BatchNormResult<T extends tf.Tensor> {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { batchNorm } from "./layers.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const p = {
  *   weight: tf.tensor1d([1]),
  *   bias: tf.tensor1d([0]),
@@ -245,6 +253,8 @@ export function batchNorm<T extends tf.Tensor>(
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { layerNorm } from "./layers.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const y = layerNorm(tf.tensor2d([[1, 3]]), tf.ones([2]), tf.zeros([2])); // ~ [[-1, 1]]
  * ```
  */
@@ -280,6 +290,8 @@ export type GeluApproximation = "erf" | "tanh";
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { gelu } from "./layers.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const y = gelu(tf.tensor1d([0, 1])); // [0, 0.8413]
  * ```
  */
@@ -318,6 +330,8 @@ export interface AttentionParams {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { multiHeadSelfAttention } from "./layers.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const w = 8;
  * const y = multiHeadSelfAttention(tf.ones([2, 5, w]), {
  *   qkvWeight: tf.ones([w, 3 * w]), qkvBias: tf.zeros([3 * w]),
@@ -377,6 +391,8 @@ export function multiHeadSelfAttention(
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { globalAveragePool } from "./layers.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const y = globalAveragePool(tf.ones([2, 4, 4, 3])); // [2, 3] of ones
  * ```
  */
@@ -427,6 +443,8 @@ export function checkNormalization(normalization: InputNormalization, channels: 
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { normalizeInput } from "./layers.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const y = normalizeInput(tf.fill([1, 2, 2, 1], 0.5), { mean: [0.5], std: [0.25] }); // zeros
  * ```
  */

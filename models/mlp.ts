@@ -39,6 +39,8 @@ export const MLP_DEFAULTS: MlpConfig = {
  * @example
  * ```ts
  * import { createMlp } from "./mlp.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const model = createMlp({ inputShape: [28, 28, 1], hidden: [64] });
  * const vars = model.init(0); // hidden.0.weight: [784, 64], head.weight: [64, 10]
  * ```

@@ -158,6 +158,8 @@ export interface ModelDefinition<C extends BaseConfig> {
  * import * as tf from "@tensorflow/tfjs-core";
  * import { defineModel } from "./model_base.ts";
  * import { SpecBuilder } from "./variables.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const model = defineModel({
  *   name: "linear",
  *   config: { inputShape: [2, 2, 1], numClasses: 3, normalization: null },

@@ -106,6 +106,8 @@ export function createModel(name: string, options: ModelOptions = {}): SpecModel
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { asClassifier, createModel } from "./registry.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const model = createModel("small-cnn");
  * const f = asClassifier(model, model.init(0));
  * const logits = f(tf.zeros([2, 28, 28, 1])); // [2, 10]
@@ -128,6 +130,8 @@ function countTensors(tensors: NamedTensors): number {
  * @example
  * ```ts
  * import { createModel, parameterCount } from "./registry.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const model = createModel("small-cnn");
  * parameterCount(model.init(0)); // 50186
  * ```

@@ -30,6 +30,8 @@ export interface BatchNormSettings {
  * import * as tf from "@tensorflow/tfjs-core";
  * import { ForwardScope } from "./scope.ts";
  * import { initVariables, SpecBuilder } from "./variables.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const vars = initVariables(new SpecBuilder().dense("fc", { inFeatures: 3, outFeatures: 2 }).build(), 0);
  * const scope = new ForwardScope(vars, false);
  * const logits = scope.dense("fc", tf.ones([4, 3])); // [4, 2]

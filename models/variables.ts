@@ -49,6 +49,8 @@ function sizeOf(shape: readonly number[]): number {
  * @example
  * ```ts
  * import { initVariables, SpecBuilder } from "./variables.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const specs = new SpecBuilder().dense("fc", { inFeatures: 4, outFeatures: 2 }).build();
  * const { params } = initVariables(specs, 0); // params["fc.weight"]: [4, 2]
  * ```

@@ -73,6 +73,8 @@ export function dualNorm(norm: Norm): VectorNorm {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { perExampleVectorNorm } from "./ball.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const n = perExampleVectorNorm(tf.tensor2d([[3, -4]]), "L1"); // [7]
  * ```
  */
@@ -118,6 +120,8 @@ export function gaussianSample(rand: () => number): number {
  * ```ts
  * import { seededRandom } from "../util/rng.ts";
  * import { randomPerturbation } from "./ball.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const e = randomPerturbation([4, 2], "Linf", 0.1, seededRandom(0)); // entries in [-0.1, 0.1]
  * ```
  */
@@ -157,6 +161,8 @@ export function randomPerturbation(
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { projectPerturbation } from "./ball.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const p = projectPerturbation(tf.tensor2d([[3, 4]]), "L2", 1); // [[0.6, 0.8]]
  * ```
  */
@@ -179,6 +185,8 @@ export function projectPerturbation(e: tf.Tensor, norm: Norm, delta: number): tf
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { ascentStep } from "./ball.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const e = ascentStep(tf.tensor2d([[0, 0]]), tf.tensor2d([[2, -1]]), "Linf", 0.1, 0.05);
  * // [[0.05, -0.05]]
  * ```

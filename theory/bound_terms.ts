@@ -41,6 +41,8 @@ export interface BoundTerms {
  * import * as tf from "@tensorflow/tfjs-core";
  * import { initToyMlp, toyMlpClassifier } from "./toy_mlp.ts";
  * import { boundTerms } from "./bound_terms.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const s = toyMlpClassifier(initToyMlp([2, 8, 2], { seed: 1 }));
  * const t = toyMlpClassifier(initToyMlp([2, 8, 2], { seed: 2 }));
  * const row = boundTerms(s, t, tf.tensor2d([[0.2, 0.4]]), tf.tensor1d([1], "int32"));

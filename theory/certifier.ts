@@ -445,6 +445,8 @@ function marginLowerBound(
  * ```ts
  * import { initToyMlp } from "./toy_mlp.ts";
  * import { certifyRobustness } from "./certifier.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const net = initToyMlp([2, 8, 2], { seed: 0 });
  * const r = certifyRobustness(net, [0.3, 0.6], 0.05);
  * console.log(r.robust, r.counterexample);
@@ -474,6 +476,8 @@ export function certifyRobustness(
  * ```ts
  * import { initToyMlp } from "./toy_mlp.ts";
  * import { exactMinimumMargin } from "./certifier.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const r = exactMinimumMargin(initToyMlp([2, 8, 2], { seed: 0 }), [0.3, 0.6], 0.05);
  * console.log(r.minMargin > 0 ? "robust" : "not robust");
  * ```
@@ -498,6 +502,8 @@ export function exactMinimumMargin(
  * ```ts
  * import { initToyMlp } from "./toy_mlp.ts";
  * import { countLinearRegions } from "./certifier.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const n = countLinearRegions(initToyMlp([2, 8, 2], { seed: 0 }), [0.3, 0.6], 0.01);
  * ```
  */
@@ -519,6 +525,8 @@ export function countLinearRegions(
  * ```ts
  * import { initToyMlp } from "./toy_mlp.ts";
  * import { certifiedRadius } from "./certifier.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const r = certifiedRadius(initToyMlp([2, 8, 2], { seed: 0 }), [0.3, 0.6], { tolerance: 1e-3 });
  * console.log(r.radius, r.upperBound);
  * ```

@@ -115,6 +115,8 @@ function selectRows(mask: tf.Tensor1D, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
  * import * as tf from "@tensorflow/tfjs-core";
  * import { initToyMlp, toyMlpClassifier } from "./toy_mlp.ts";
  * import { localLinearityMeasure } from "./llm.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const f = toyMlpClassifier(initToyMlp([2, 8, 2], { seed: 0, activation: "tanh" }));
  * const x = tf.tensor2d([[0.2, 0.4], [0.7, 0.1]]);
  * const llm = localLinearityMeasure(f, x, tf.tensor1d([0, 1], "int32"), 0.1, { norm: "Linf" });

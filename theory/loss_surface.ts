@@ -19,6 +19,8 @@ export type TensorClassifier<X extends tf.Tensor = tf.Tensor> = (x: X) => tf.Ten
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { assertLabels } from "./loss_surface.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * assertLabels(tf.zeros([3, 2]), tf.tensor1d([0, 1, 1], "int32")); // ok
  * ```
  */
@@ -39,6 +41,8 @@ export function assertLabels(x: tf.Tensor, y: tf.Tensor): void {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { classifierCrossEntropy } from "./loss_surface.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const f = (x: tf.Tensor) => tf.concat([tf.zerosLike(x), x], 1) as tf.Tensor2D;
  * const ce = classifierCrossEntropy(f, tf.tensor2d([[0], [2]]), tf.tensor1d([0, 1], "int32"));
  * // [log 2, log(1 + e^-2)]
@@ -60,6 +64,8 @@ export function classifierCrossEntropy<X extends tf.Tensor>(
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { classifierInputGradient } from "./loss_surface.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const f = (x: tf.Tensor) => tf.concat([tf.zerosLike(x), x], 1) as tf.Tensor2D;
  * const g = classifierInputGradient(f, tf.tensor2d([[0]]), tf.tensor1d([1], "int32"));
  * // d/dx softplus(-x) at 0 = -0.5
@@ -80,6 +86,8 @@ export function classifierInputGradient<X extends tf.Tensor>(
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { perExampleDot } from "./loss_surface.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * perExampleDot(tf.tensor2d([[1, 2]]), tf.tensor2d([[3, 4]])); // [11]
  * ```
  */

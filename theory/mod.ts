@@ -6,6 +6,8 @@
  * @example
  * ```ts
  * import { initToyMlp, certifiedRadius } from "./mod.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const r = certifiedRadius(initToyMlp([2, 8, 2], { seed: 0 }), [0.1, 0.2]);
  * ```
  * @module

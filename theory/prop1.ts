@@ -52,6 +52,8 @@ import { assertRadius } from "./ball.ts";
  * ```ts
  * import { initToyMlp, toyMlpToFloat64 } from "./toy_mlp.ts";
  * import { reluLogitsAndJacobian64 } from "./prop1.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const { logits, jacobian } = reluLogitsAndJacobian64(
  *   toyMlpToFloat64(initToyMlp([2, 4, 2], { seed: 0 })), [0.1, 0.2]);
  * ```
@@ -113,6 +115,8 @@ export interface KdOnlyCounterexampleOptions extends CertifyOptions {
  * ```ts
  * import { initToyMlp } from "./toy_mlp.ts";
  * import { kdOnlyCounterexample } from "./prop1.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const teacher = initToyMlp([2, 8, 2], { seed: 0 });
  * const { student, gain } = kdOnlyCounterexample(teacher, [[0.1, 0.2], [0.5, -0.3]], 0.05);
  * ```
@@ -247,8 +251,11 @@ export interface CheckProp1Options extends CertifyOptions {
  * ```ts
  * import { initToyMlp } from "./toy_mlp.ts";
  * import { checkProp1 } from "./prop1.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const teacher = initToyMlp([2, 8, 2], { seed: 0 });
- * const c = checkProp1(teacher, [[0.1, 0.2], [0.5, -0.3]], 0.02, { distill: { steps: 100 } });
+ * const c = checkProp1(teacher, [[0.1, 0.2], [0.5, -0.3]], 0.02,
+ *   { distill: { steps: 20, hidden: [8] } });
  * for (const p of c.points) console.log(p.teacher.radius, p.kdiga.radius, p.kdOnly.radius);
  * ```
  */

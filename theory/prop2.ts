@@ -111,6 +111,8 @@ export interface Prop2Check {
  * import * as tf from "@tensorflow/tfjs-core";
  * import { initToyMlp, toyMlpClassifier } from "./toy_mlp.ts";
  * import { prop2Bound } from "./prop2.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const s = toyMlpClassifier(initToyMlp([2, 8, 2], { seed: 1, activation: "tanh" }));
  * const t = toyMlpClassifier(initToyMlp([2, 8, 2], { seed: 2, activation: "tanh" }));
  * const x = tf.tensor2d([[0.2, 0.4]]);
@@ -177,6 +179,8 @@ export function prop2Bound<X extends tf.Tensor>(
  * import * as tf from "@tensorflow/tfjs-core";
  * import { initToyMlp, toyMlpClassifier } from "./toy_mlp.ts";
  * import { checkProp2 } from "./prop2.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const s = toyMlpClassifier(initToyMlp([2, 8, 2], { seed: 1 }));
  * const t = toyMlpClassifier(initToyMlp([2, 8, 2], { seed: 2 }));
  * const c = checkProp2(s, t, tf.tensor2d([[0.2, 0.4]]), tf.tensor1d([1], "int32"), 0.1);

@@ -54,6 +54,8 @@ export interface DistillToyKdigaOptions {
  * import * as tf from "@tensorflow/tfjs-core";
  * import { initToyMlp } from "./toy_mlp.ts";
  * import { toyKdigaObjective } from "./toy_distill.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const s = initToyMlp([2, 8, 2], { seed: 1 }), t = initToyMlp([2, 8, 2], { seed: 2 });
  * const terms = toyKdigaObjective(s, t, tf.tensor2d([[0.1, 0.9]]), tf.tensor1d([0], "int32"),
  *   { ce: 0, kl: 1, iga: 1 });
@@ -101,9 +103,11 @@ export function toyKdigaObjective(
  * import * as tf from "@tensorflow/tfjs-core";
  * import { initToyMlp } from "./toy_mlp.ts";
  * import { distillToyKdiga } from "./toy_distill.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const teacher = initToyMlp([2, 8, 2], { seed: 0 });
  * const { student, terms } = distillToyKdiga(teacher, tf.tensor2d([[0.2, 0.3], [0.8, 0.1]]),
- *   tf.tensor1d([0, 1], "int32"), { steps: 200 });
+ *   tf.tensor1d([0, 1], "int32"), { steps: 20 });
  * console.log(terms.kl, terms.iga);
  * ```
  */

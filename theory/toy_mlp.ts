@@ -54,6 +54,8 @@ function assertActivation(activation: string): asserts activation is ToyActivati
  * @example
  * ```ts
  * import { initToyMlp } from "./toy_mlp.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const net = initToyMlp([2, 8, 8, 2], { seed: 0 }); // 2-D input, 2 classes
  * ```
  */
@@ -88,6 +90,8 @@ export function initToyMlp(sizes: number[], options: InitToyMlpOptions): ToyMlp 
  * @example
  * ```ts
  * import { toyMlpFromArrays } from "./toy_mlp.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * // logits = [x0 - x1, 0]: an affine net (no hidden layer)
  * const net = toyMlpFromArrays([{ weight: [[1, 0], [-1, 0]], bias: [0, 0] }], "relu");
  * ```
@@ -121,6 +125,8 @@ export function toyMlpFromArrays(
  * @example
  * ```ts
  * import { initToyMlp, toyMlpSizes } from "./toy_mlp.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * toyMlpSizes(initToyMlp([2, 4, 3], { seed: 1 })); // [2, 4, 3]
  * ```
  */
@@ -175,6 +181,8 @@ function activate(z: tf.Tensor, activation: ToyActivation): tf.Tensor {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { initToyMlp, toyMlpLogits } from "./toy_mlp.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const net = initToyMlp([2, 4, 2], { seed: 0 });
  * const logits = toyMlpLogits(net, tf.tensor2d([[0.5, 0.5]])); // [1, 2]
  * ```
@@ -205,6 +213,8 @@ export function toyMlpLogits(net: ToyMlp, x: tf.Tensor2D): tf.Tensor2D {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { initToyMlp, toyMlpClassifier } from "./toy_mlp.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const f = toyMlpClassifier(initToyMlp([2, 4, 2], { seed: 0 }));
  * const logits = f(tf.tensor2d([[0, 1]]));
  * ```
@@ -220,6 +230,8 @@ export function toyMlpClassifier(net: ToyMlp): (x: tf.Tensor2D) => tf.Tensor2D {
  * @example
  * ```ts
  * import { initToyMlp, toyMlpToFloat64 } from "./toy_mlp.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const layers = toyMlpToFloat64(initToyMlp([2, 3, 2], { seed: 0 })); // 2 layers
  * ```
  */
@@ -243,6 +255,8 @@ export function toyMlpToFloat64(net: ToyMlp): DenseLayer64[] {
  * @example
  * ```ts
  * import { initToyMlp, toyMlpToFloat64, evaluateLayers64 } from "./toy_mlp.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const layers = toyMlpToFloat64(initToyMlp([2, 3, 2], { seed: 0 }));
  * const logits = evaluateLayers64(layers, "relu", [0.2, 0.7]); // Float64Array(2)
  * ```
@@ -282,6 +296,8 @@ export function evaluateLayers64(
  * @example
  * ```ts
  * import { disposeToyMlp, initToyMlp } from "./toy_mlp.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * disposeToyMlp(initToyMlp([2, 3, 2], { seed: 0 }));
  * ```
  */

@@ -41,6 +41,8 @@ function correct(classifier: Classifier, x: tf.Tensor4D, y: tf.Tensor1D): number
  * import { createModel, asClassifier } from "../models/registry.ts";
  * import { loadDataset } from "../data/load.ts";
  * import { evaluateAccuracy } from "./evaluate.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const { test } = await loadDataset("mnist");
  * const model = createModel("mlp-tiny", { inputShape: [28, 28, 1] });
  * const acc = evaluateAccuracy(asClassifier(model, model.init(0)), test.slice(0, 100), { attack: { eps: 0.1, steps: 5 } });

@@ -33,6 +33,8 @@ export interface SgdResult {
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import { sgdUpdate } from "./sgd.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const { params, momentum } = sgdUpdate({ w: tf.tensor1d([1]) }, { w: tf.tensor1d([0.5]) }, {}, { lr: 0.1 });
  * // w = 1 - 0.1 * 0.5 = 0.95, momentum.w = 0.5
  * ```

@@ -119,6 +119,8 @@ function zip(names: string[], tensors: tf.Tensor[]): NamedTensors {
  * import * as tf from "@tensorflow/tfjs-core";
  * import { createModel } from "../models/registry.ts";
  * import { trainStep } from "./step.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const model = createModel("mlp-tiny", { inputShape: [4, 4, 1], numClasses: 3 });
  * const variables = model.init(0);
  * const x = tf.randomUniform([8, 4, 4, 1]) as tf.Tensor4D;

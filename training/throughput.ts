@@ -31,6 +31,8 @@ export interface ThroughputOptions {
  * import * as tf from "@tensorflow/tfjs-core";
  * import { createModel } from "../models/registry.ts";
  * import { measureStepThroughput } from "./throughput.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const model = createModel("mlp-tiny", { inputShape: [4, 4, 1], numClasses: 3 });
  * const x = tf.randomUniform([8, 4, 4, 1]) as tf.Tensor4D;
  * const y = tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1], "int32");

@@ -241,6 +241,8 @@ async function restore(
  * import { loadDataset } from "../data/load.ts";
  * import { createModel } from "../models/registry.ts";
  * import { train } from "./train.ts";
+ * import { useBackend } from "../backend/mod.ts";
+ * await useBackend("cpu");
  * const { train: data, test } = await loadDataset("mnist");
  * const model = createModel("mlp-tiny", { inputShape: [28, 28, 1] });
  * const result = await train({ model, method: "st", train: data.slice(0, 512), eval: test.slice(0, 200), epochs: 1, lr: 0.05 });
