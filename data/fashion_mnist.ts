@@ -61,7 +61,8 @@ async function readSplit(
  * be gzipped (`.gz`) or not. A missing file is an error naming it and the apt package.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // ignored as a doc test: needs Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist)
  * import { loadFashionMnist } from "./fashion_mnist.ts";
  * const { train, test } = await loadFashionMnist(); // 60,000 / 10,000
  * ```

@@ -68,7 +68,11 @@ export function parseIdx(bytes: Uint8Array, what = "IDX file"): IdxArray {
  * @example
  * ```ts
  * import { readIdx } from "./idx.ts";
- * const labels = await readIdx("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz");
+ * // A 1-D uint8 IDX file of 3 labels (the real ones: /usr/share/datasets/fashion-mnist/*.gz).
+ * const path = await Deno.makeTempFile({ suffix: "-labels-idx1-ubyte" });
+ * await Deno.writeFile(path, new Uint8Array([0, 0, 8, 1, 0, 0, 0, 3, 5, 6, 7]));
+ * const { dims, data } = await readIdx(path);
+ * console.log(dims, data); // [ 3 ] Uint8Array(3) [ 5, 6, 7 ]
  * ```
  */
 export async function readIdx(path: string): Promise<IdxArray> {
