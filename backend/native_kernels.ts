@@ -172,6 +172,23 @@ function movePatches(
   }
 }
 
+/**
+ * Calls `body` for each batch chunk of at most {@link imagesPerChunk} images: first image `b0`,
+ * `nb` images, their `rows` (output positions) and the chunk's column buffer.
+ */
+function forEachChunk(
+  g: Geometry,
+  body: (b0: number, nb: number, rows: number, cols: Float32Array) => void,
+): void {
+  const chunk = imagesPerChunk(g);
+  const k = g.fh * g.fw * g.inC;
+  for (let b0 = 0; b0 < g.batch; b0 += chunk) {
+    const nb = Math.min(chunk, g.batch - b0);
+    const rows = nb * g.outH * g.outW;
+    body(b0, nb, rows, columns(rows * k));
+  }
+}
+
 function nhwcFloat(dataFormat: string | undefined, ...infos: Info[]): boolean {
   return (dataFormat == null || dataFormat === "NHWC") &&
     infos.every((i) => i.dtype === "float32" && tf.util.sizeFromShape(i.shape) > 0);
@@ -190,15 +207,11 @@ function conv2D(gemm: NativeGemm, fallback: KernelFunc): KernelFunc {
       gemm.sgemm(false, false, g.batch * g.inH * g.inW, g.outC, k, 1, xv, k, wv, g.outC, 0, ov, g.outC);
       return out;
     }
-    const chunk = imagesPerChunk(g);
     const rowsPerImage = g.outH * g.outW;
-    for (let b0 = 0; b0 < g.batch; b0 += chunk) {
-      const nb = Math.min(chunk, g.batch - b0);
-      const rows = nb * rowsPerImage;
-      const cols = columns(rows * k);
+    forEachChunk(g, (b0, nb, rows, cols) => {
       movePatches(xv, g, b0, nb, cols, "gather");
       gemm.sgemm(false, false, rows, g.outC, k, 1, cols, k, wv, g.outC, 0, ov.subarray(b0 * rowsPerImage * g.outC), g.outC);
-    }
+    });
     return out;
   };
 }
@@ -217,15 +230,11 @@ function conv2DBackpropInput(gemm: NativeGemm, fallback: KernelFunc): KernelFunc
       return out;
     }
     dx.fill(0);
-    const chunk = imagesPerChunk(g);
     const rowsPerImage = g.outH * g.outW;
-    for (let b0 = 0; b0 < g.batch; b0 += chunk) {
-      const nb = Math.min(chunk, g.batch - b0);
-      const rows = nb * rowsPerImage;
-      const cols = columns(rows * k);
+    forEachChunk(g, (b0, nb, rows, cols) => {
       gemm.sgemm(false, true, rows, k, g.outC, 1, dyv.subarray(b0 * rowsPerImage * g.outC), g.outC, wv, g.outC, 0, cols, k);
       movePatches(dx, g, b0, nb, cols, "scatterAdd");
-    }
+    });
     return out;
   };
 }
@@ -243,16 +252,13 @@ function conv2DBackpropFilter(gemm: NativeGemm, fallback: KernelFunc): KernelFun
       gemm.sgemm(true, false, k, g.outC, g.batch * g.inH * g.inW, 1, xv, k, dyv, g.outC, 0, dw, g.outC);
       return out;
     }
-    const chunk = imagesPerChunk(g);
     const rowsPerImage = g.outH * g.outW;
-    for (let b0 = 0; b0 < g.batch; b0 += chunk) {
-      const nb = Math.min(chunk, g.batch - b0);
-      const rows = nb * rowsPerImage;
-      const cols = columns(rows * k);
+    forEachChunk(g, (b0, nb, rows, cols) => {
       movePatches(xv, g, b0, nb, cols, "gather");
       const dyChunk = dyv.subarray(b0 * rowsPerImage * g.outC);
+      // The first chunk writes dW, later ones add to it.
       gemm.sgemm(true, false, k, g.outC, rows, 1, cols, k, dyChunk, g.outC, b0 === 0 ? 0 : 1, dw, g.outC);
-    }
+    });
     return out;
   };
 }

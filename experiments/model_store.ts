@@ -13,6 +13,7 @@ import {
   type AttackOptions,
   type AugmentOptions,
   CHECKPOINT_FILE,
+  pathExists,
   createModel,
   type DatasetSplits,
   type EpochLogRow,
@@ -162,14 +163,6 @@ export function obtainTrainedModel(
   return pending;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function trainOrLoad(spec: TrainedModelSpec, context: StoreContext): Promise<TrainedModel> {
   const teacher = spec.teacher ? await obtainTrainedModel(spec.teacher, context) : undefined;
@@ -178,7 +171,7 @@ async function trainOrLoad(spec: TrainedModelSpec, context: StoreContext): Promi
     : undefined;
   const dir = await modelDirectory(context.runsDir, spec);
   context.onStart?.(spec, dir);
-  const hadCheckpoint = await exists(join(dir, CHECKPOINT_FILE));
+  const hadCheckpoint = await pathExists(join(dir, CHECKPOINT_FILE));
   await writeFileAtomic(join(dir, "spec.json"), JSON.stringify(spec, null, 1) + "\n");
   const model = buildModel(spec, context.data);
   const t = spec.training;

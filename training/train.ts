@@ -12,7 +12,7 @@ import type { ImageDataset } from "../data/dataset.ts";
 import { loadModelCheckpoint, saveModelCheckpoint } from "../models/checkpoint.ts";
 import { asClassifier } from "../models/registry.ts";
 import type { Model, NamedTensors, Variables } from "../models/types.ts";
-import { writeFileAtomic } from "../util/atomic.ts";
+import { pathExists, writeFileAtomic } from "../util/atomic.ts";
 import { Progress } from "../util/progress.ts";
 import { deriveSeed } from "../util/rng.ts";
 import { evaluateAccuracy } from "./evaluate.ts";
@@ -173,14 +173,6 @@ function disposeState(s: TrainState): void {
   tf.dispose(Object.values(s.momentum));
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Restores the run from `outDir`'s checkpoint and log, checking it is the same run. */
 async function restore(
@@ -220,7 +212,7 @@ async function restore(
   }
   const epoch = ckpt.epoch ?? 0;
   const logPath = join(o.outDir!, LOG_FILE);
-  const log = (await exists(logPath))
+  const log = (await pathExists(logPath))
     ? parseLogCsv(await Deno.readTextFile(logPath)).filter((r) => r.epoch <= epoch)
     : [];
   return { state: { variables: ckpt.variables, momentum }, epoch, log };
@@ -259,7 +251,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let state: TrainState;
   let startEpoch = 0;
   let log: EpochLogRow[] = [];
-  if (o.resume && ckptPath && (await exists(ckptPath))) {
+  if (o.resume && ckptPath && (await pathExists(ckptPath))) {
     ({ state, epoch: startEpoch, log } = await restore(o, ckptPath));
   } else {
     const variables = o.initial
@@ -300,7 +292,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           );
         } catch (e) {
           if (e instanceof NonFiniteLossError) {
-            const kept = ckptPath && (await exists(ckptPath))
+            const kept = ckptPath && (await pathExists(ckptPath))
               ? `; the last good checkpoint is ${ckptPath}`
               : "";
             throw new NonFiniteLossError(

@@ -27,3 +27,21 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
     throw e;
   }
 }
+
+/**
+ * Whether `path` exists (any kind of file); false when it cannot be stat'ed.
+ *
+ * @example
+ * ```ts
+ * import { pathExists } from "./atomic.ts";
+ * console.log(await pathExists("/nonexistent/kdiga")); // false
+ * ```
+ */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
