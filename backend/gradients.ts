@@ -131,6 +131,15 @@ export async function installSecondOrderGradients(): Promise<void> {
     }));
   }
 
+  // ReLU masks from Step, which returns float32 directly. The stock Relu6 gradient builds its
+  // mask from LessEqual, Step, LogicalAnd and a bool->float32 Cast, ~20x slower on wasm than two
+  // Steps (measured: 4.4 ms per LessEqual on a [128, 14, 14, 48] tensor). At x = 6 the gradient is
+  // 0, as in PyTorch's hardtanh backward (stock tfjs: 1); both are valid subgradients.
+  register("Relu", ["x"], (dy, [x]) => ({ x: () => tf.mul(dy, tf.step(x)) }));
+  register("Relu6", ["x"], (dy, [x]) => ({
+    x: () => tf.mul(dy, tf.mul(tf.step(x), tf.step(tf.sub(6, x)))),
+  }));
+
   for (const name of ["Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual"]) {
     zeroGradient(name, ["a", "b"]);
   }

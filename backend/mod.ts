@@ -8,3 +8,4 @@ export * from "./gradients.ts";
 export * from "./wasm_kernels.ts";
 export * from "./native_gemm.ts";
 export * from "./native_kernels.ts";
+export * from "./reduction_kernels.ts";

@@ -8,7 +8,8 @@
  * - `Conv2DBackpropFilter`: `cols^T @ dy`, accumulated over batch chunks.
  * - `BatchMatMul`: one GEMM per batch entry, transposes done by the GEMM itself.
  *
- * A 1x1, stride-1, unpadded convolution is a plain GEMM on the NHWC tensor itself (no im2col).
+ * Thin convolutions (fewer than {@link THIN_CONV_CHANNELS} output channels) stay on XNNPACK, which
+ * is faster there. A 1x1, stride-1, unpadded convolution is a plain GEMM on the NHWC tensor itself (no im2col).
  * The column buffer is cut into batch chunks of at most {@link MAX_COLUMN_ELEMENTS} floats, so
  * large layers do not need a large scratch buffer. Anything else (NCHW, non-float32 data,
  * batch shapes that do not broadcast simply) goes to the kernel registered before, so the
@@ -100,6 +101,52 @@ function geometry(
 function isPointwise(g: Geometry): boolean {
   return g.fh === 1 && g.fw === 1 && g.sh === 1 && g.sw === 1 && g.top === 0 && g.left === 0 &&
     g.outH === g.inH && g.outW === g.inW;
+}
+
+/**
+ * Below this many output channels a forward convolution runs faster in XNNPACK than as
+ * im2col + GEMM: the GEMM's N is the output channel count, so the column copy, done in
+ * JavaScript, costs as much as the arithmetic. Measured at batch 128, 1 thread (ms, native /
+ * XNNPACK): 8->8 channels 28x28: 10.8 / 3.8; 16->16 14x14: 6.2 / 3.4; 1->16: 3.3 / 1.9;
+ * 32->32 7x7: 3.0 / 3.7; 32->64 stride 2: 4.4 / 7.1. The input gradient likewise, where its GEMM's
+ * inner dimension (the output channels) is short and the input channels are not (8->8: 11.1 /
+ * 3.8; 16->16: 6.0 / 4.2; but 1->16: 2.7 / 7.0). Filter gradients stay native (faster at every
+ * measured shape).
+ */
+export const THIN_CONV_CHANNELS = 32;
+
+let thinChannels = THIN_CONV_CHANNELS;
+
+/**
+ * Sets the output-channel count below which convolutions go to XNNPACK (default
+ * {@link THIN_CONV_CHANNELS}; 0 sends every convolution to the native GEMM, as the kernel tests
+ * do) and returns the previous value.
+ *
+ * @example
+ * ```ts
+ * import { setThinConvChannels, THIN_CONV_CHANNELS } from "./native_kernels.ts";
+ * const previous = setThinConvChannels(0); // all convolutions native
+ * setThinConvChannels(previous);
+ * console.log(previous === THIN_CONV_CHANNELS); // true
+ * ```
+ */
+export function setThinConvChannels(channels: number): number {
+  if (!Number.isInteger(channels) || channels < 0) {
+    throw new Error(`thin-convolution channel count must be an integer >= 0; got ${channels}`);
+  }
+  const previous = thinChannels;
+  thinChannels = channels;
+  return previous;
+}
+
+/** Whether a forward convolution goes to XNNPACK (see {@link THIN_CONV_CHANNELS}). */
+function thinForward(g: Geometry): boolean {
+  return g.outC < thinChannels && !isPointwise(g);
+}
+
+/** Whether an input gradient goes to XNNPACK (see {@link THIN_CONV_CHANNELS}). */
+function thinBackpropInput(g: Geometry): boolean {
+  return g.outC < thinChannels && g.inC >= 8 && !isPointwise(g);
 }
 
 /** Images per chunk so that one chunk's columns fit {@link MAX_COLUMN_ELEMENTS}. */
@@ -199,6 +246,7 @@ function conv2D(gemm: NativeGemm, fallback: KernelFunc): KernelFunc {
     const { inputs: { x, filter }, attrs, backend } = args;
     if (!nhwcFloat(attrs.dataFormat, x, filter)) return fallback(args);
     const g = geometry(x.shape, filter.shape, attrs.strides, attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode);
+    if (thinForward(g)) return fallback(args);
     const out = backend.makeOutput([g.batch, g.outH, g.outW, g.outC], "float32");
     // Views after makeOutput: allocating can grow (and move) the wasm heap.
     const [xv, wv, ov] = [heap(backend, x), heap(backend, filter), heap(backend, out)];
@@ -222,6 +270,7 @@ function conv2DBackpropInput(gemm: NativeGemm, fallback: KernelFunc): KernelFunc
     if (!nhwcFloat(attrs.dataFormat, dy, filter)) return fallback(args);
     const inputShape = attrs.inputShape as number[];
     const g = geometry(inputShape, filter.shape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+    if (thinBackpropInput(g)) return fallback(args);
     const out = backend.makeOutput([...inputShape], "float32");
     const [dyv, wv, dx] = [heap(backend, dy), heap(backend, filter), heap(backend, out)];
     const k = g.fh * g.fw * g.inC;

@@ -22,7 +22,8 @@ export interface UseBackendOptions {
   /** Print which backend runs, on stderr (default false). */
   verbose?: boolean;
   /**
-   * XNNPACK threads of the `wasm` backend (default: `KDIGA_THREADS`, else every logical core).
+   * XNNPACK threads of the `wasm` backend, and the native GEMM's (default: `KDIGA_THREADS`, else 1
+   * with the native GEMM, every logical core with XNNPACK).
    * More than one starts tfjs' threaded wasm build (see `wasm_threads.ts`). Fixed when the wasm
    * backend first starts.
    */
@@ -144,11 +145,19 @@ export async function useBackend(
   await installSecondOrderGradients();
   await loadBackend(name);
   const tfName = name === "tensorflow" ? "tensorflow" : name;
-  const threads = options.threads ??
-    Number(Deno.env.get("KDIGA_THREADS") ?? navigator.hardwareConcurrency ?? 1);
-  if (!Number.isInteger(threads) || threads < 1) {
-    throw new Error(`threads must be a positive integer; got ${threads}`);
+  const envThreads = Deno.env.get("KDIGA_THREADS");
+  const asked = options.threads ?? (envThreads != null ? Number(envThreads) : undefined);
+  if (asked !== undefined && (!Number.isInteger(asked) || asked < 1)) {
+    throw new Error(`threads must be a positive integer; got ${options.threads ?? envThreads}`);
   }
+  // The GEMM is chosen once, at the first wasm start, before the thread count: with the native
+  // GEMM one thread is the default, because a second one slowed every measured step on this
+  // 2-core machine (bench KDIGA step 47.5 -> 60.1 ms; MobileNetV2 ARD step 390 -> 518 ms).
+  let pendingGemm: NativeGemm | null = null;
+  if (name === "wasm" && gemmChosen == null && options.wasmKernels !== "missing") {
+    pendingGemm = resolveGemm(gemmChoice as GemmChoice, asked ?? 1);
+  }
+  const threads = asked ?? (pendingGemm != null ? 1 : navigator.hardwareConcurrency ?? 1);
   let ok: boolean;
   if (name === "wasm" && !wasmInitialised && threads > 1) {
     const restore = await prepareWasmThreads(threads);
@@ -170,7 +179,7 @@ export async function useBackend(
     const choice = gemmChoice as GemmChoice;
     if (gemmChosen == null) {
       // The stock-kernel bench configuration measures tfjs as shipped: no native kernels.
-      nativeGemm = options.wasmKernels === "missing" ? null : resolveGemm(choice, threads);
+      nativeGemm = pendingGemm;
       if (nativeGemm) registerNativeKernels(nativeGemm);
       gemmChosen = choice;
     } else if (choice !== gemmChosen) {

@@ -215,3 +215,17 @@ Deno.test("second-order gradient computation leaks no tensors", async () => {
   assert.equal(tf.memory().numTensors, before);
   x.dispose();
 });
+
+Deno.test("ReLU and ReLU6 gradients are their masks, with 0 at the kinks, on both backends", async () => {
+  const x = [-1, 0, 0.5, 5.5, 6, 7];
+  for (const backend of ["cpu", "wasm"]) {
+    await tf.setBackend(backend);
+    const xs = tf.tensor1d(x);
+    const dy = tf.tensor1d([2, 2, 2, 2, 2, 2]);
+    const relu = tf.grad((z: tf.Tensor) => tf.sum(tf.mul(tf.relu(z), dy)))(xs);
+    const relu6 = tf.grad((z: tf.Tensor) => tf.sum(tf.mul(tf.relu6(z), dy)))(xs);
+    assert.deepEqual(Array.from(relu.dataSync()), [0, 0, 2, 2, 2, 2], `relu on ${backend}`);
+    assert.deepEqual(Array.from(relu6.dataSync()), [0, 0, 2, 2, 0, 0], `relu6 on ${backend}`);
+    tf.dispose([xs, dy, relu, relu6]);
+  }
+});

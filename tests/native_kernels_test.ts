@@ -12,6 +12,8 @@ import {
   MAX_COLUMN_ELEMENTS,
   NATIVE_GEMM_INSTALL_HINT,
   nativeGemmLibrary,
+  setThinConvChannels,
+  THIN_CONV_CHANNELS,
   useBackend,
 } from "../backend/mod.ts";
 import { seededRandom } from "../util/rng.ts";
@@ -22,6 +24,8 @@ if (!available) console.error(`native kernel tests ignored: no BLAS library load
 
 await useBackend("cpu");
 if (available) await useBackend("wasm", { gemm: "native" });
+// Thin convolutions normally go to XNNPACK; these tests check the native path on every shape.
+setThinConvChannels(0);
 
 type Case = ConvCase;
 const on = runOn;
@@ -113,6 +117,22 @@ Deno.test({
   async fn() {
     const rand = seededRandom(3);
     for (const c of CASES) await checkCase(c, rand);
+  },
+});
+
+Deno.test({
+  name: "thin convolutions go to XNNPACK by default and still match cpu",
+  ignore: !available,
+  async fn() {
+    const c: Case = { batch: 2, h: 9, w: 9, cin: 8, cout: 8, kh: 3, kw: 3, stride: [1, 1], pad: "same" };
+    assert.ok(c.cout < THIN_CONV_CHANNELS);
+    const previous = setThinConvChannels(THIN_CONV_CHANNELS);
+    try {
+      await checkCase(c, seededRandom(6));
+    } finally {
+      setThinConvChannels(previous);
+    }
+    assert.throws(() => setThinConvChannels(-1), /integer >= 0; got -1/);
   },
 });
 
