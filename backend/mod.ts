@@ -9,3 +9,4 @@ export * from "./wasm_kernels.ts";
 export * from "./native_gemm.ts";
 export * from "./native_kernels.ts";
 export * from "./reduction_kernels.ts";
+export * from "./depthwise_kernels.ts";

@@ -22,6 +22,8 @@
  *   engine clones every tensor it saves for the backward pass through `Identity`; the stock wasm
  *   copy was a fifth of a training step.
  *
+ * - `DepthwiseConv2dNativeBackpropFilter` (undilated): a direct loop (`depthwise_kernels.ts`),
+ *   faster than the composition above, which stays as its fallback.
  * - `Sum` and `Mean` over leading axes (batch-norm statistics, bias gradients): a product with a
  *   row of ones (`reduction_kernels.ts`) instead of the stock transpose-then-sum.
  *
@@ -34,6 +36,7 @@ import * as tf from "@tensorflow/tfjs-core";
 
 import { type Backend, type KernelFunc, Scratch } from "./wasm_scratch.ts";
 import { registerLeadingReductionKernels } from "./reduction_kernels.ts";
+import { depthwiseBackpropFilterDirect } from "./depthwise_kernels.ts";
 
 type Info = tf.TensorInfo;
 
@@ -234,8 +237,27 @@ const depthwiseBackpropInput: KernelFunc = ({ inputs, attrs, backend }) => {
   return s.finish(s.run("Sum", { x: grouped }, { axis: [4], keepDims: false }));
 };
 
-/** dW[i,j,c,m] = sum_{n,p,q} x[n, p*s+i-pt, q*s+j-pl, c] dy[n,p,q,c*mult+m]. */
-const depthwiseBackpropFilter: KernelFunc = ({ inputs, attrs, backend }) => {
+/**
+ * dW[i,j,c,m] = sum_{n,p,q} x[n, p*s+i-pt, q*s+j-pl, c] dy[n,p,q,c*mult+m], composed from XNNPACK
+ * kernels (the `"missing"` set's kernel; `"all"` runs the faster direct loop of
+ * `depthwise_kernels.ts`). Exported for the tests that keep both right.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { depthwiseBackpropFilterComposed } from "./wasm_kernels.ts";
+ * import { useBackend } from "./mod.ts";
+ * await useBackend("wasm");
+ * const x = tf.ones([1, 3, 3, 2]), dy = tf.ones([1, 3, 3, 2]);
+ * const info = depthwiseBackpropFilterComposed({
+ *   inputs: { x, dy },
+ *   attrs: { strides: 1, pad: "same", dilations: 1, filterShape: [3, 3, 2, 1] },
+ *   backend: tf.backend() as any,
+ * });
+ * console.log(info.shape); // [3, 3, 2, 1]
+ * ```
+ */
+export const depthwiseBackpropFilterComposed: KernelFunc = ({ inputs, attrs, backend }) => {
   const { x, dy } = inputs;
   const { strides, pad, dilations, dimRoundingMode, filterShape } = attrs;
   if ((Array.isArray(dilations) ? dilations : [dilations ?? 1]).some((d: number) => d !== 1)) {
@@ -338,7 +360,7 @@ export function registerWasmTrainingKernels(set: WasmKernelSet = "all"): void {
   const missing: [string, KernelFunc][] = [
     ["Conv2DBackpropFilter", conv2DBackpropFilter],
     ["DepthwiseConv2dNativeBackpropInput", depthwiseBackpropInput],
-    ["DepthwiseConv2dNativeBackpropFilter", depthwiseBackpropFilter],
+    ["DepthwiseConv2dNativeBackpropFilter", depthwiseBackpropFilterComposed],
   ];
   const replacements: [string, KernelFunc][] = [
     ["Identity", (args) => identitySharing(args, stockIdentity)],
@@ -349,5 +371,16 @@ export function registerWasmTrainingKernels(set: WasmKernelSet = "all"): void {
     if (tf.getKernel(kernelName, "wasm") != null) tf.unregisterKernel(kernelName, "wasm");
     tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: kernelFunc as any });
   }
-  if (set === "all") registerLeadingReductionKernels();
+  if (set === "all") {
+    registerLeadingReductionKernels();
+    // The direct loop is faster than the composition above, which stays as its fallback
+    // (dilated filters) and as the "missing" set's kernel.
+    const composed = tf.getKernel("DepthwiseConv2dNativeBackpropFilter", "wasm")!.kernelFunc as unknown as KernelFunc;
+    tf.unregisterKernel("DepthwiseConv2dNativeBackpropFilter", "wasm");
+    tf.registerKernel({
+      kernelName: "DepthwiseConv2dNativeBackpropFilter",
+      backendName: "wasm",
+      kernelFunc: depthwiseBackpropFilterDirect(composed) as any,
+    });
+  }
 }

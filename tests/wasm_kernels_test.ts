@@ -4,7 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import assert from "node:assert/strict";
-import { useBackend } from "../backend/mod.ts";
+import { depthwiseBackpropFilterComposed, useBackend } from "../backend/mod.ts";
 import { seededRandom } from "../util/rng.ts";
 import { type ConvCase, randomArray, runOn } from "./conv_cases.ts";
 
@@ -105,8 +105,24 @@ Deno.test("depthwise backprop kernels on wasm match cpu", async () => {
           x: tf.tensor4d(x, [c.batch, c.h, c.w, c.cin]),
           dy: tf.tensor4d(dy, [c.batch, ho, wo, c.cin * mult]),
         }, { ...attrs, filterShape }) as tf.Tensor;
+      // The composed filter gradient (the "missing" set's kernel) called directly.
+      const bpFilterComposed = () =>
+        tf.tidy(() => {
+          const inputs = {
+            x: tf.tensor4d(x, [c.batch, c.h, c.w, c.cin]),
+            dy: tf.tensor4d(dy, [c.batch, ho, wo, c.cin * mult]),
+          };
+          const info = depthwiseBackpropFilterComposed({
+            inputs,
+            attrs: { ...attrs, filterShape },
+            backend: tf.backend() as any,
+          });
+          return tf.engine().makeTensorFromTensorInfo(info);
+        });
+      const expectedFilter = await on("cpu", bpFilter);
       assertClose(await on("wasm", bpInput), await on("cpu", bpInput), `dw input ${label}`);
-      assertClose(await on("wasm", bpFilter), await on("cpu", bpFilter), `dw filter ${label}`);
+      assertClose(await on("wasm", bpFilter), expectedFilter, `dw filter ${label}`);
+      assertClose(await on("wasm", bpFilterComposed), expectedFilter, `dw filter composed ${label}`);
     }
   }
   await tf.setBackend("wasm");
