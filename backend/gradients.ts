@@ -131,6 +131,22 @@ export async function installSecondOrderGradients(): Promise<void> {
     }));
   }
 
+  // Sum and Mean spread dy back over the reduced axes. The stock gradients multiply by
+  // tf.ones(x.shape), a tensor built in JavaScript and copied in: on wasm that made each call
+  // ~20 ms on a [128, 14, 14, 48] batch-norm input, against 0.5 ms for a broadcast Add onto
+  // zerosLike(x) (a kernel fill).
+  for (const [name, mean] of [["Sum", false], ["Mean", true]] as const) {
+    register(name, ["x"], (dy, [x], attrs) => ({
+      x: () => {
+        const axes = tf.util.parseAxisParam(attrs.axis, x.shape);
+        const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+        const count = axes.reduce((n, a) => n * x.shape[a], 1);
+        const spread = mean ? tf.div(tf.reshape(dy, kept), count) : tf.reshape(dy, kept);
+        return tf.add(tf.zerosLike(x), spread);
+      },
+    }));
+  }
+
   // ReLU masks from Step, which returns float32 directly. The stock Relu6 gradient builds its
   // mask from LessEqual, Step, LogicalAnd and a bool->float32 Cast, ~20x slower on wasm than two
   // Steps (measured: 4.4 ms per LessEqual on a [128, 14, 14, 48] tensor). At x = 6 the gradient is
