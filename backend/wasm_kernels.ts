@@ -20,7 +20,7 @@
  *   (it is how every dense layer's gradient is computed).
  * - `Identity`: shares its input's buffer (tfjs tensors are immutable) instead of copying it. The
  *   engine clones every tensor it saves for the backward pass through `Identity`; the stock wasm
- *   copy was a fifth of a training step.
+ *   copy was a fifth of a training step. `Cast` to the dtype a tensor already has shares it too.
  *
  * - `DepthwiseConv2dNativeBackpropFilter` (undilated): a direct loop (`depthwise_kernels.ts`),
  *   faster than the composition above, which stays as its fallback.
@@ -302,6 +302,20 @@ function identitySharing(
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
+/**
+ * Cast to the dtype a tensor already has, without a copy (tfjs' gradients of Multiply and
+ * RealDiv cast their float32 operands to float32 on every call).
+ */
+function castSharing(
+  { inputs, attrs, backend }: Parameters<KernelFunc>[0],
+  stock: KernelFunc,
+): Info {
+  const { x } = inputs;
+  if (x.dtype !== attrs.dtype || x.dtype === "string") return stock({ inputs, attrs, backend });
+  (backend as any).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
 /** BatchMatMul with its transpose flags applied as explicit transposes of the operands. */
 function batchMatMulExplicitTranspose(
   { inputs, attrs, backend }: Parameters<KernelFunc>[0],
@@ -356,6 +370,7 @@ export function registerWasmTrainingKernels(set: WasmKernelSet = "all"): void {
   const stockBackpropInput = tf.getKernel("Conv2DBackpropInput", "wasm")!
     .kernelFunc as unknown as KernelFunc;
   const stockIdentity = tf.getKernel("Identity", "wasm")!.kernelFunc as unknown as KernelFunc;
+  const stockCast = tf.getKernel("Cast", "wasm")!.kernelFunc as unknown as KernelFunc;
   const stockBatchMatMul = tf.getKernel("BatchMatMul", "wasm")!.kernelFunc as unknown as KernelFunc;
   const missing: [string, KernelFunc][] = [
     ["Conv2DBackpropFilter", conv2DBackpropFilter],
@@ -364,6 +379,7 @@ export function registerWasmTrainingKernels(set: WasmKernelSet = "all"): void {
   ];
   const replacements: [string, KernelFunc][] = [
     ["Identity", (args) => identitySharing(args, stockIdentity)],
+    ["Cast", (args) => castSharing(args, stockCast)],
     ["BatchMatMul", (args) => batchMatMulExplicitTranspose(args, stockBatchMatMul)],
     ["Conv2DBackpropInput", (args) => conv2DBackpropInputFast(args, stockBackpropInput)],
   ];

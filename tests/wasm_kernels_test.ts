@@ -170,3 +170,22 @@ Deno.test("BatchMatMul with transpose flags on wasm matches cpu", async () => {
   }
   await tf.setBackend("wasm");
 });
+
+Deno.test("Identity and same-dtype Cast share the buffer on wasm; other casts convert", async () => {
+  await tf.setBackend("wasm");
+  const buffers = () => (tf.memory() as any).numDataBuffers as number;
+  const before = buffers();
+  const x = tf.tensor1d([1.5, -2, 3]);
+  const same = tf.cast(x, "float32");
+  const copy = tf.clone(x);
+  assert.equal(buffers() - before, 1, "one buffer for three tensors");
+  assert.ok(same.dataId === x.dataId && copy.dataId === x.dataId);
+  x.dispose();
+  assert.deepEqual(Array.from(same.dataSync()), [1.5, -2, 3]);
+  assert.deepEqual(Array.from(copy.dataSync()), [1.5, -2, 3]);
+  const asInt = tf.cast(same, "int32");
+  assert.equal(asInt.dtype, "int32");
+  assert.deepEqual(Array.from(asInt.dataSync()), [1, -2, 3]);
+  tf.dispose([same, copy, asInt]);
+  assert.equal(buffers(), before);
+});
