@@ -43,6 +43,8 @@ export interface TrainingSettings {
   augment?: AugmentOptions;
   /** Train on the first `trainSize` images only (null: all). */
   trainSize: number | null;
+  /** Epochs of linear learning-rate warm-up (absent: none). */
+  warmupEpochs?: number;
 }
 
 /** Everything that determines a trained model. */
@@ -191,6 +193,7 @@ async function trainOrLoad(spec: TrainedModelSpec, context: StoreContext): Promi
     weightDecay: t.weightDecay,
     milestones: t.milestones,
     gamma: t.gamma,
+    warmupEpochs: t.warmupEpochs,
     augment: t.augment,
     seed: spec.seed,
     attack: spec.attack,

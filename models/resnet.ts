@@ -35,6 +35,12 @@ export interface ResNetConfig extends BaseConfig {
   /** Scales every width (64, 128, 256, 512 at 1). */
   widthMultiplier: number;
   stem: "cifar" | "imagenet";
+  /**
+   * Start each residual block's last BatchNorm scale at 0, so every block starts as the identity
+   * (torchvision's `zero_init_residual`; Goyal et al. 2017). Default false. Deep students trained
+   * from scratch with the alignment term need it in few epochs (see `experiments/presets.ts`).
+   */
+  zeroInitResidual: boolean;
 }
 
 /** The standard depths: block type and blocks per stage. */
@@ -51,6 +57,7 @@ export const RESNET_DEFAULTS: ResNetConfig = {
   ...RESNET_DEPTHS[18],
   widthMultiplier: 1,
   stem: "cifar",
+  zeroInitResidual: false,
 };
 
 interface BlockPlan {
@@ -136,7 +143,7 @@ export function createResNet(
       })
         .batchNorm(`${p.prefix}.bn1`, p.width)
         .conv2d(`${p.prefix}.conv2`, { kernelSize: 3, inChannels: p.width, outChannels: p.width })
-        .batchNorm(`${p.prefix}.bn2`, p.width);
+        .batchNorm(`${p.prefix}.bn2`, p.width, config.zeroInitResidual);
     } else {
       specs.conv2d(`${p.prefix}.conv1`, {
         kernelSize: 1,
@@ -151,7 +158,7 @@ export function createResNet(
           inChannels: p.width,
           outChannels: p.outChannels,
         })
-        .batchNorm(`${p.prefix}.bn3`, p.outChannels);
+        .batchNorm(`${p.prefix}.bn3`, p.outChannels, config.zeroInitResidual);
     }
     if (p.downsample) {
       specs.conv2d(`${p.prefix}.downsample.0`, {

@@ -271,10 +271,13 @@ export class SpecBuilder {
     return this;
   }
 
-  /** BatchNorm: params `<name>.weight` (ones), `<name>.bias` (zeros); state running mean/var. */
-  batchNorm(name: string, channels: number): this {
+  /**
+   * BatchNorm: params `<name>.weight` (ones, or zeros with `zeroWeight`: a residual branch that
+   * starts switched off), `<name>.bias` (zeros); state running mean/var.
+   */
+  batchNorm(name: string, channels: number, zeroWeight = false): this {
     checkDim(`${name} channels`, channels);
-    this.add(`${name}.weight`, [channels], { kind: "ones" });
+    this.add(`${name}.weight`, [channels], { kind: zeroWeight ? "zeros" : "ones" });
     this.add(`${name}.bias`, [channels], { kind: "zeros" });
     this.add(`${name}.running_mean`, [channels], { kind: "zeros" }, false);
     this.add(`${name}.running_var`, [channels], { kind: "ones" }, false);

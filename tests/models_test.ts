@@ -151,6 +151,23 @@ Deno.test("createModel(model.name, model.config) rebuilds the same variable list
   }
 });
 
+Deno.test("zeroInitResidual starts every block's last BatchNorm scale at 0, others at 1", () => {
+  for (const block of ["basic", "bottleneck"] as const) {
+    const last = block === "basic" ? "bn2" : "bn3";
+    const zero = createModel("resnet-tiny", { block, zeroInitResidual: true }).init(0);
+    const plain = createModel("resnet-tiny", { block }).init(0);
+    const blocks = Object.keys(zero.params).filter((k) => k.endsWith(`.${last}.weight`));
+    assert.ok(blocks.length > 0, `${block}: no ${last} found`);
+    for (const k of blocks) {
+      assert.deepEqual(Array.from(new Set(zero.params[k].dataSync())), [0], `${block} ${k}`);
+      assert.deepEqual(Array.from(new Set(plain.params[k].dataSync())), [1], `${block} ${k} default`);
+    }
+    assert.deepEqual(Array.from(new Set(zero.params["layer1.0.bn1.weight"].dataSync())), [1]);
+    tf.dispose([...Object.values(zero.params), ...Object.values(zero.state)]);
+    tf.dispose([...Object.values(plain.params), ...Object.values(plain.state)]);
+  }
+});
+
 Deno.test("init is deterministic in the seed and differs across seeds", () => {
   const model = createModel("resnet-tiny");
   const a = model.init(5);

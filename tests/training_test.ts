@@ -18,6 +18,7 @@ import {
   train,
   trainOptionsFromArgs,
   trainStep,
+  warmupFactor,
 } from "../training/mod.ts";
 
 await useBackend();
@@ -51,6 +52,50 @@ Deno.test("sgdUpdate follows torch.optim.SGD: weight decay into the gradient, v 
   assert.ok(Math.abs(s2.params.w.dataSync()[0] - 0.8266) < 1e-6);
   assert.throws(() => sgdUpdate({ w: tf.scalar(1) }, {}, {}, o), /no gradient for parameter 'w'/);
   assert.throws(() => sgdUpdate({}, {}, {}, { lr: -1 }), /lr must be a finite number > 0; got -1/);
+});
+
+Deno.test("warm-up: linear from 1/steps to 1, then 1; checked options and CLI flag", async () => {
+  assert.strictEqual(warmupFactor(1, 4), 0.25);
+  assert.strictEqual(warmupFactor(3, 4), 0.75);
+  assert.strictEqual(warmupFactor(4, 4), 1);
+  assert.strictEqual(warmupFactor(9, 4), 1);
+  assert.strictEqual(warmupFactor(1, 0), 1);
+  assert.throws(() => warmupFactor(1, -2), /warm-up steps must be an integer >= 0; got -2/);
+  assert.throws(() => warmupFactor(0, 4), /step must be an integer >= 1; got 0/);
+  const model = small();
+  await assert.rejects(
+    () => train({ model, method: "st", train: mnist.train.slice(0, 8), epochs: 1, warmupEpochs: -1 }),
+    /warmupEpochs must be a number >= 0; got -1/,
+  );
+  const parsed = await trainOptionsFromArgs(["--method", "st", "--student", "mlp", "--warmup-epochs", "2"]);
+  assert.strictEqual(parsed.warmupEpochs, 2);
+});
+
+Deno.test("warm-up scales the first SGD step by 1/(warm-up steps)", async () => {
+  // One batch of 8 images, plain SGD: the first update is -lr * factor * grad, so with warm-up
+  // over 4 steps it is exactly a quarter of the update without warm-up.
+  const model = small();
+  const data = mnist.train.slice(0, 8);
+  const start = model.init(3);
+  const run = async (warmupEpochs: number) =>
+    (await train({
+      model, method: "st", train: data, epochs: 1, batchSize: 8, lr: 0.05, momentum: 0,
+      weightDecay: 0, warmupEpochs, initial: start, quiet: true,
+    })).variables;
+  const plain = await run(0), warm = await run(4);
+  const w0 = start.params["fc.weight"].dataSync();
+  const dPlain = plain.params["fc.weight"].dataSync().map((v, i) => v - w0[i]);
+  const dWarm = warm.params["fc.weight"].dataSync().map((v, i) => v - w0[i]);
+  let worst = 0, size = 0;
+  dPlain.forEach((d, i) => {
+    worst = Math.max(worst, Math.abs(dWarm[i] - d / 4));
+    size = Math.max(size, Math.abs(d));
+  });
+  assert.ok(size > 1e-4, `the plain step moved the weights (${size})`);
+  assert.ok(worst <= 1e-3 * size, `warm-up step ${worst} off a quarter of the plain one (${size})`);
+  disposeVariables(plain);
+  disposeVariables(warm);
+  disposeVariables(start);
 });
 
 Deno.test("multiStepLr and the CSV log", () => {

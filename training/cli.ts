@@ -48,6 +48,7 @@ Optimisation (paper §4.1 CIFAR-10 defaults):
   --weight-decay <x>       (default 2e-4)
   --milestones <a,b,...>   epochs where lr is multiplied by --lr-gamma (default 100,150)
   --lr-gamma <x>           (default 0.1)
+  --warmup-epochs <x>      linear lr warm-up from 0 over these epochs (default 0)
   --seed <n>               (default 0)
 
 Losses (defaults: the paper's T = 1, lambda_CE = lambda_KL = 0.5):
@@ -97,6 +98,7 @@ const OPTIONS = {
   "weight-decay": { type: "string", default: "2e-4" },
   milestones: { type: "string", default: "100,150" },
   "lr-gamma": { type: "string", default: "0.1" },
+  "warmup-epochs": { type: "string", default: "0" },
   seed: { type: "string", default: "0" },
   "lambda-ce": { type: "string" },
   "lambda-kl": { type: "string" },
@@ -254,6 +256,7 @@ export async function trainOptionsFromArgs(args: string[]): Promise<TrainOptions
     weightDecay: number("weight-decay", v["weight-decay"]),
     milestones,
     gamma: number("lr-gamma", v["lr-gamma"]),
+    warmupEpochs: number("warmup-epochs", v["warmup-epochs"]),
     seed: integer("seed", v.seed),
     augment: augment ? { cropPadding: 4, flip: true } : undefined,
     distillation: {

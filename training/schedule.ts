@@ -34,3 +34,25 @@ export function multiStepLr(
   const k = milestones.filter((m) => m <= epoch).length;
   return baseLr * gamma ** k;
 }
+
+/**
+ * Linear learning-rate warm-up (Goyal et al. 2017): the factor of 1-based step `step` is
+ * `min(1, step / warmupSteps)`; 1 throughout when `warmupSteps` is 0. It keeps deep networks
+ * trained from scratch with the alignment term from diverging in their first steps.
+ *
+ * @example
+ * ```ts
+ * import { warmupFactor } from "./schedule.ts";
+ * warmupFactor(16, 64); // 0.25
+ * warmupFactor(100, 64); // 1
+ * ```
+ */
+export function warmupFactor(step: number, warmupSteps: number): number {
+  if (!Number.isInteger(warmupSteps) || warmupSteps < 0) {
+    throw new Error(`warm-up steps must be an integer >= 0; got ${warmupSteps}`);
+  }
+  if (!Number.isInteger(step) || step < 1) {
+    throw new Error(`step must be an integer >= 1; got ${step}`);
+  }
+  return warmupSteps === 0 ? 1 : Math.min(1, step / warmupSteps);
+}

@@ -24,7 +24,7 @@ import {
   methodNeedsTeacher,
   type MethodOptions,
 } from "./methods.ts";
-import { multiStepLr } from "./schedule.ts";
+import { multiStepLr, warmupFactor } from "./schedule.ts";
 import { type AlignmentGradient, NonFiniteLossError, type TrainState, trainStep } from "./step.ts";
 
 /** A model with its variables (e.g. a loaded teacher). */
@@ -57,6 +57,11 @@ export interface TrainOptions extends MethodOptions {
   milestones?: number[];
   /** Default 0.1. */
   gamma?: number;
+  /**
+   * Epochs of linear learning-rate warm-up from 0, per step (default 0: none); see
+   * `warmupFactor` in `schedule.ts`.
+   */
+  warmupEpochs?: number;
   /** Seeds the initialisation, the data order, augmentation and the attacks (default 0). */
   seed?: number;
   /** Data augmentation (default none; CIFAR-10: `{cropPadding: 4, flip: true}`). */
@@ -116,11 +121,16 @@ function runSignature(o: TrainOptions): Record<string, unknown> {
     tradesBeta: o.tradesBeta ?? null,
     alignmentGradient: o.alignmentGradient ?? "exact",
     finiteDifferenceStep: o.finiteDifferenceStep ?? null,
+    // Only when set, so checkpoints written before warm-up existed still resume.
+    ...(o.warmupEpochs ? { warmupEpochs: o.warmupEpochs } : {}),
   };
 }
 
 function checkOptions(o: TrainOptions): void {
   assertMethodName(o.method);
+  if (o.warmupEpochs !== undefined && !(Number.isFinite(o.warmupEpochs) && o.warmupEpochs >= 0)) {
+    throw new Error(`warmupEpochs must be a number >= 0; got ${o.warmupEpochs}`);
+  }
   if (!Number.isInteger(o.epochs) || o.epochs < 0) {
     throw new Error(`epochs must be an integer >= 0; got ${o.epochs}`);
   }
@@ -262,6 +272,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   const teacher = o.teacher ? asClassifier(o.teacher.model, o.teacher.variables) : undefined;
   const stepsPerEpoch = batchCount(o.train.length, batchSize);
+  const warmupSteps = Math.round((o.warmupEpochs ?? 0) * stepsPerEpoch);
   const quiet = o.quiet ?? undefined;
   try {
     for (let epoch = startEpoch; epoch < o.epochs; epoch++) {
@@ -286,7 +297,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
             { ...o, teacher },
             state,
             batch,
-            { lr, momentum: o.momentum ?? 0.9, weightDecay: o.weightDecay ?? 2e-4 },
+            {
+              lr: lr * warmupFactor(stepNumber, warmupSteps),
+              momentum: o.momentum ?? 0.9,
+              weightDecay: o.weightDecay ?? 2e-4,
+            },
             deriveSeed(seed, `attack-${epoch}-${b}`),
             stepNumber,
           );
