@@ -16,10 +16,11 @@
 import { runTask, type TaskSpec, type TaskValues } from "./cli.ts";
 import {
   DISTILLATION_OPTIONS,
+  kdPairRunSection,
   measureDistillationRows,
   prepareDistillationRun,
 } from "./distillation.ts";
-import { runSection, writeResults } from "./report.ts";
+import { writeResults } from "./report.ts";
 import { accuracyCsv, type AccuracyRow, markdownTable } from "./tables.ts";
 
 /**
@@ -131,19 +132,7 @@ export async function demoMain(values: TaskValues): Promise<void> {
     "standard KD, and KD with input gradient alignment (KDIGA). All radii: `results/demo.csv`.",
     "",
     summary,
-    runSection({
-      task: "demo",
-      args: run.args,
-      wallSeconds: (performance.now() - run.started) / 1000,
-      backend: run.backend,
-      config: {
-        teacher: run.study.teacher,
-        kd: run.study.students.kd,
-        kdiga: run.study.students.kdiga,
-        evaluation: run.study.evaluation,
-      },
-      rows: measured,
-    }),
+    kdPairRunSection("demo", run, measured),
   ].join("\n");
   const paths = await writeResults(run.args.resultsDir, `demo${run.suffix}`, {
     csv: accuracyCsv(rows, "pgd", g.labels),

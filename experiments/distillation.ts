@@ -22,6 +22,7 @@ import {
   type StudyOverrides,
 } from "./presets.ts";
 import { loadStudyData, type MeasuredRow, measureRow } from "./rows.ts";
+import { runSection } from "./report.ts";
 
 /**
  * Options of the distillation-study tasks (besides the common ones).
@@ -208,4 +209,32 @@ export async function measureDistillationRows(run: DistillationRun): Promise<Mea
     out.push(await measureRow(request(run, method, run.study.students[method]), run.context));
   }
   return out;
+}
+
+/**
+ * The run section (`report.ts`) of a task that reports a run's KD and KDIGA students (the demo
+ * and Figure 1): the teacher, both students and the evaluation settings as its config.
+ *
+ * @example
+ * ```ts
+ * import { kdPairRunSection, prepareDistillationRun } from "./distillation.ts";
+ * import { parseTaskArgs } from "./cli.ts";
+ * const run = await prepareDistillationRun(parseTaskArgs({ name: "demo", summary: "demo" }, []), ["kd", "kdiga"]);
+ * console.log(kdPairRunSection("demo", run, [])); // "## Run" ...
+ * ```
+ */
+export function kdPairRunSection(task: string, run: DistillationRun, measured: MeasuredRow[]): string {
+  return runSection({
+    task,
+    args: run.args,
+    wallSeconds: (performance.now() - run.started) / 1000,
+    backend: run.backend,
+    config: {
+      teacher: run.study.teacher,
+      kd: run.study.students.kd,
+      kdiga: run.study.students.kdiga,
+      evaluation: run.study.evaluation,
+    },
+    rows: measured,
+  });
 }

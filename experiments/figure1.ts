@@ -14,13 +14,14 @@
 import { runTask, type TaskSpec, type TaskValues } from "./cli.ts";
 import {
   DISTILLATION_OPTIONS,
+  kdPairRunSection,
   measureDistillationRows,
   prepareDistillationRun,
 } from "./distillation.ts";
 import { PAPER_TABLE3 } from "./paper_numbers.ts";
 import { type LinePlot, renderPng, renderSvg } from "./plot.ts";
 import type { RadiusGrid } from "./presets.ts";
-import { runSection, writeResults } from "./report.ts";
+import { writeResults } from "./report.ts";
 import { accuracyCsv, type AccuracyRow, markdownTable } from "./tables.ts";
 
 /**
@@ -151,19 +152,7 @@ export async function figure1Main(values: TaskValues): Promise<void> {
   const grid = run.study.evaluation.grid;
   const plot = figure1Plot(rows, grid, run.study.dataset);
   const md = figure1Markdown(rows, grid, run.study.dataset, `figure1${run.suffix}.png`) + "\n" +
-    runSection({
-      task: "figure1",
-      args: run.args,
-      wallSeconds: (performance.now() - run.started) / 1000,
-      backend: run.backend,
-      config: {
-        teacher: run.study.teacher,
-        kd: run.study.students.kd,
-        kdiga: run.study.students.kdiga,
-        evaluation: run.study.evaluation,
-      },
-      rows: measured,
-    });
+    kdPairRunSection("figure1", run, measured);
   const paths = await writeResults(run.args.resultsDir, `figure1${run.suffix}`, {
     csv: accuracyCsv(rows, "pgd", grid.labels),
     md,

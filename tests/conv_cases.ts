@@ -1,9 +1,11 @@
 /**
- * Shared by the kernel tests (`wasm_kernels_test.ts`, `native_kernels_test.ts`): convolution
- * cases, seeded random data, and running one computation on a named backend.
+ * Shared by the kernel tests (`wasm_kernels_test.ts`, `native_kernels_test.ts`,
+ * `reduction_kernels_test.ts`): convolution cases, seeded random data, running one computation
+ * on a named backend, and memory checks.
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import assert from "node:assert/strict";
 
 /** tfjs' padding argument: a mode, or explicit NHWC pads. */
 export type Pad = "same" | "valid" | [[number, number], [number, number], [number, number], [number, number]];
@@ -39,4 +41,18 @@ export async function runOn(
   const result = { shape: t.shape, values: Float32Array.from(t.dataSync() as Float32Array) };
   t.dispose();
   return result;
+}
+
+/**
+ * Runs `step` once to warm up, then `repeats` times, and asserts that tensors, bytes and data
+ * buffers are where they were after the warm-up (kernels free their intermediates).
+ */
+export function assertMemoryFlat(step: () => void, repeats = 10): void {
+  step();
+  const before = tf.memory() as tf.MemoryInfo & { numDataBuffers: number };
+  for (let i = 0; i < repeats; i++) step();
+  const after = tf.memory() as tf.MemoryInfo & { numDataBuffers: number };
+  assert.equal(after.numTensors, before.numTensors, "tensors");
+  assert.equal(after.numBytes, before.numBytes, "bytes");
+  assert.equal(after.numDataBuffers, before.numDataBuffers, "data buffers");
 }

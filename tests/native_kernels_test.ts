@@ -17,7 +17,7 @@ import {
   useBackend,
 } from "../backend/mod.ts";
 import { seededRandom } from "../util/rng.ts";
-import { type ConvCase, randomArray, runOn } from "./conv_cases.ts";
+import { assertMemoryFlat, type ConvCase, randomArray, runOn } from "./conv_cases.ts";
 
 const available = loadNativeGemm() != null;
 if (!available) console.error(`native kernel tests ignored: no BLAS library loads (${NATIVE_GEMM_INSTALL_HINT})`);
@@ -211,12 +211,7 @@ Deno.test({
         const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, "same")))([x, w]);
         g[1].dataSync();
       });
-    step();
-    const before = tf.memory();
-    for (let i = 0; i < 10; i++) step();
-    const after = tf.memory();
-    assert.equal(after.numTensors, before.numTensors);
-    assert.equal(after.numBytes, before.numBytes);
+    assertMemoryFlat(step);
     tf.dispose([x, w]);
   },
 });

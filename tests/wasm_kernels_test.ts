@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import assert from "node:assert/strict";
 import { depthwiseBackpropFilterComposed, useBackend } from "../backend/mod.ts";
 import { seededRandom } from "../util/rng.ts";
-import { type ConvCase, randomArray, runOn } from "./conv_cases.ts";
+import { assertMemoryFlat, type ConvCase, randomArray, runOn } from "./conv_cases.ts";
 
 await useBackend("cpu");
 await useBackend("wasm", { gemm: "xnnpack" }); // the XNNPACK kernels; native ones: native_kernels_test.ts
@@ -143,13 +143,7 @@ Deno.test("wasm training kernels free their intermediates", async () => {
       )([x, dw]);
       return tf.addN([tf.sum(gx), tf.sum(gf), tf.sum(hx), tf.sum(hw)]);
     }).dispose();
-  step();
-  const before = tf.memory();
-  for (let i = 0; i < 5; i++) step();
-  const after = tf.memory();
-  assert.equal(after.numTensors, before.numTensors);
-  assert.equal(after.numBytes, before.numBytes);
-  assert.equal((after as any).numDataBuffers, (before as any).numDataBuffers);
+  assertMemoryFlat(step, 5);
 });
 
 Deno.test("BatchMatMul with transpose flags on wasm matches cpu", async () => {
