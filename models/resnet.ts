@@ -37,8 +37,9 @@ export interface ResNetConfig extends BaseConfig {
   stem: "cifar" | "imagenet";
   /**
    * Start each residual block's last BatchNorm scale at 0, so every block starts as the identity
-   * (torchvision's `zero_init_residual`; Goyal et al. 2017). Default false. Deep students trained
-   * from scratch with the alignment term need it in few epochs (see `experiments/presets.ts`).
+   * (torchvision's `zero_init_residual`; Goyal et al. 2017). Default false. It speeds up plain
+   * training of deep ResNets, but made a KDIGA ResNet-101 with a large λ_IGA diverge (see
+   * `experiments/presets.ts`).
    */
   zeroInitResidual: boolean;
 }
