@@ -10,3 +10,4 @@ export * from "./native_gemm.ts";
 export * from "./native_kernels.ts";
 export * from "./reduction_kernels.ts";
 export * from "./depthwise_kernels.ts";
+export * from "./broadcast_kernels.ts";

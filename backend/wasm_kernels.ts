@@ -26,6 +26,8 @@
  *   faster than the composition above, which stays as its fallback.
  * - `Sum` and `Mean` over leading axes (batch-norm statistics, bias gradients): a product with a
  *   row of ones (`reduction_kernels.ts`) instead of the stock transpose-then-sum.
+ * - `Multiply`, `Add`, `Sub`, `RealDiv` with a per-channel operand: the channel vector tiled to
+ *   ~1,024 values (`broadcast_kernels.ts`), so the stock broadcast runs over long rows.
  *
  * Shapes XNNPACK cannot take this way (dilated forward convolutions, NCHW) fall back to the stock
  * kernel, or to a clear error where tfjs has none. `tests/wasm_kernels_test.ts` checks every
@@ -36,6 +38,7 @@ import * as tf from "@tensorflow/tfjs-core";
 
 import { type Backend, type KernelFunc, Scratch } from "./wasm_scratch.ts";
 import { registerLeadingReductionKernels } from "./reduction_kernels.ts";
+import { registerTiledBroadcastKernels } from "./broadcast_kernels.ts";
 import { depthwiseBackpropFilterDirect } from "./depthwise_kernels.ts";
 
 type Info = tf.TensorInfo;
@@ -389,6 +392,7 @@ export function registerWasmTrainingKernels(set: WasmKernelSet = "all"): void {
   }
   if (set === "all") {
     registerLeadingReductionKernels();
+    registerTiledBroadcastKernels();
     // The direct loop is faster than the composition above, which stays as its fallback
     // (dilated filters) and as the "missing" set's kernel.
     const composed = tf.getKernel("DepthwiseConv2dNativeBackpropFilter", "wasm")!.kernelFunc as unknown as KernelFunc;

@@ -1,7 +1,7 @@
 /**
  * Shared by the kernel tests (`wasm_kernels_test.ts`, `native_kernels_test.ts`,
- * `reduction_kernels_test.ts`): convolution cases, seeded random data, running one computation
- * on a named backend, and memory checks.
+ * `reduction_kernels_test.ts`, `broadcast_kernels_test.ts`): convolution cases, seeded random
+ * data, running one computation on a named backend, and memory checks.
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";

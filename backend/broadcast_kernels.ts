@@ -1,0 +1,96 @@
+/**
+ * Binary ops with a per-channel operand (`x * scale`, `x + bias` of batch norm and every
+ * convolution bias) for the tfjs `wasm` backend, without the stock kernels' slow broadcast.
+ *
+ * tfjs' wasm binary kernels broadcast row by row over the last axis: with 8 channels the loop
+ * overhead of each 8-element row dominates (measured: `[128, 28, 28, 8] * [8]` 1.0 ms, against
+ * 0.14 ms for two tensors of one shape). Tiling the channel vector k times, to about 1,024 values,
+ * and viewing the large operand as rows of that length gives the same result with rows 128x
+ * longer: 0.11 ms. Only float32 operands whose broadcast is a trailing vector (shape `[C]`,
+ * `[1, C]`, `[1, 1, 1, C]`, ... against `[..., C]`) take this path; anything else goes to the
+ * stock kernel.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { type Backend, type KernelFunc, Scratch } from "./wasm_scratch.ts";
+
+type Info = tf.TensorInfo;
+type KernelArgs = Parameters<KernelFunc>[0];
+
+/** The binary kernels given the tiled broadcast. */
+export const TILED_BROADCAST_KERNELS = ["Multiply", "Add", "Sub", "RealDiv"] as const;
+
+/** Length the channel vector is tiled to, at most. */
+const TILE_TARGET = 1024;
+
+/**
+ * How to tile a trailing-vector broadcast of `small` into `large`: the channel count `channels`,
+ * the repeat count `k` (a divisor of the number of rows, `channels * k <= 1024`), or null when
+ * the shapes are not such a broadcast or tiling would not help.
+ *
+ * @example
+ * ```ts
+ * import { trailingBroadcastTiling } from "./broadcast_kernels.ts";
+ * trailingBroadcastTiling([128, 28, 28, 8], [8]); // { channels: 8, k: 128 }
+ * trailingBroadcastTiling([128, 28, 28, 8], [28, 8]); // null: not a per-channel vector
+ * ```
+ */
+export function trailingBroadcastTiling(
+  large: number[],
+  small: number[],
+): { channels: number; k: number } | null {
+  if (large.length === 0 || small.length === 0 || small.length > large.length) return null;
+  const channels = large[large.length - 1];
+  if (small[small.length - 1] !== channels || channels * 2 > TILE_TARGET) return null;
+  if (!small.slice(0, -1).every((d) => d === 1)) return null;
+  const rows = tf.util.sizeFromShape(large) / channels;
+  let k = Math.min(rows, Math.floor(TILE_TARGET / channels));
+  while (k > 1 && rows % k !== 0) k--;
+  return k > 1 ? { channels, k } : null;
+}
+
+function tiledBroadcast(args: KernelArgs, stock: KernelFunc): Info {
+  const { inputs: { a, b }, backend } = args;
+  if (a.dtype !== "float32" || b.dtype !== "float32") return stock(args);
+  const aLarge = tf.util.sizeFromShape(a.shape) >= tf.util.sizeFromShape(b.shape);
+  const [large, small] = aLarge ? [a, b] : [b, a];
+  const tiling = trailingBroadcastTiling(large.shape, small.shape);
+  if (tiling == null) return stock(args);
+  const { channels, k } = tiling;
+  const width = channels * k;
+  const s = new Scratch(backend as Backend);
+  const row = s.run("Tile", { x: s.reshape(small, [1, channels]) }, { reps: [k, 1] });
+  const tiled = s.reshape(row, [width]);
+  const view = s.reshape(large, [tf.util.sizeFromShape(large.shape) / width, width]);
+  const out = s.track(stock({
+    inputs: aLarge ? { a: view, b: tiled } : { a: tiled, b: view },
+    attrs: args.attrs,
+    backend,
+  }));
+  return s.finish(s.reshape(out, [...large.shape]));
+}
+
+/**
+ * Registers the tiled-broadcast {@link TILED_BROADCAST_KERNELS} for `wasm`, each falling back to
+ * the kernel registered before it. `registerWasmTrainingKernels("all")` calls it.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { useBackend } from "./mod.ts";
+ * await useBackend("wasm"); // registers these kernels
+ * const y = tf.mul(tf.ones([4, 2]), tf.tensor1d([2, 3]));
+ * console.log(y.arraySync()); // [[2, 3], [2, 3], [2, 3], [2, 3]]
+ * ```
+ */
+export function registerTiledBroadcastKernels(): void {
+  for (const kernelName of TILED_BROADCAST_KERNELS) {
+    const stock = tf.getKernel(kernelName, "wasm")!.kernelFunc as unknown as KernelFunc;
+    tf.unregisterKernel(kernelName, "wasm");
+    tf.registerKernel({
+      kernelName,
+      backendName: "wasm",
+      kernelFunc: ((args: KernelArgs) => tiledBroadcast(args, stock)) as any,
+    });
+  }
+}
