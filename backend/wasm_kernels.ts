@@ -294,29 +294,23 @@ export const depthwiseBackpropFilterComposed: KernelFunc = ({ inputs, attrs, bac
   return s.finish(s.reshape(summed, [kh, kw, c, mult]));
 };
 
-/** Identity without a copy: a new reference to the same buffer, as the cpu backend does. */
-function identitySharing(
-  { inputs, attrs, backend }: Parameters<KernelFunc>[0],
-  stock: KernelFunc,
-): Info {
-  const { x } = inputs;
-  if (x.dtype === "string") return stock({ inputs, attrs, backend });
-  (backend as any).incRef(x.dataId);
-  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-}
-
 /**
- * Cast to the dtype a tensor already has, without a copy (tfjs' gradients of Multiply and
- * RealDiv cast their float32 operands to float32 on every call).
+ * A kernel that returns a new reference to its input's buffer (tfjs tensors are immutable, as
+ * the cpu backend's Identity relies on) where `shares(x, attrs)` holds, else runs `stock`:
+ * Identity (the engine clones every tensor it saves for the backward pass) and Cast to the dtype
+ * a tensor already has (tfjs' gradients of Multiply and RealDiv cast float32 operands on every
+ * call).
  */
-function castSharing(
-  { inputs, attrs, backend }: Parameters<KernelFunc>[0],
+function bufferSharing(
   stock: KernelFunc,
-): Info {
-  const { x } = inputs;
-  if (x.dtype !== attrs.dtype || x.dtype === "string") return stock({ inputs, attrs, backend });
-  (backend as any).incRef(x.dataId);
-  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  shares: (x: Info, attrs: any) => boolean,
+): KernelFunc {
+  return ({ inputs, attrs, backend }) => {
+    const { x } = inputs;
+    if (x.dtype === "string" || !shares(x, attrs)) return stock({ inputs, attrs, backend });
+    (backend as any).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
 }
 
 /** BatchMatMul with its transpose flags applied as explicit transposes of the operands. */
@@ -381,8 +375,8 @@ export function registerWasmTrainingKernels(set: WasmKernelSet = "all"): void {
     ["DepthwiseConv2dNativeBackpropFilter", depthwiseBackpropFilterComposed],
   ];
   const replacements: [string, KernelFunc][] = [
-    ["Identity", (args) => identitySharing(args, stockIdentity)],
-    ["Cast", (args) => castSharing(args, stockCast)],
+    ["Identity", bufferSharing(stockIdentity, () => true)],
+    ["Cast", bufferSharing(stockCast, (x, attrs) => x.dtype === attrs.dtype)],
     ["BatchMatMul", (args) => batchMatMulExplicitTranspose(args, stockBatchMatMul)],
     ["Conv2DBackpropInput", (args) => conv2DBackpropInputFast(args, stockBackpropInput)],
   ];
