@@ -31,6 +31,8 @@ Deno.test("Multiply, Add, Sub and RealDiv with a per-channel operand match cpu, 
     [[9, 3], [1, 3]],
     [[13, 6], [6]], // 13 rows: prime, so k = 13
     [[2, 3, 3, 5], [3, 5]], // not per-channel: stock kernel
+    [[6, 10], [1]], // one element: as a scalar
+    [[4, 3, 1], [1, 1]],
   ];
   for (const [large, small] of cases) {
     const x = randomArray(tf.util.sizeFromShape(large), rand);
