@@ -12,7 +12,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { type Backend, type KernelFunc, Scratch } from "./wasm_scratch.ts";
+import { type Backend, type KernelFunc, replaceWasmKernel, Scratch } from "./wasm_scratch.ts";
 
 type Info = tf.TensorInfo;
 type KernelArgs = Parameters<KernelFunc>[0];
@@ -54,32 +54,26 @@ function tiledBroadcast(args: KernelArgs, stock: KernelFunc): Info {
   if (a.dtype !== "float32" || b.dtype !== "float32") return stock(args);
   const aLarge = tf.util.sizeFromShape(a.shape) >= tf.util.sizeFromShape(b.shape);
   const [large, small] = aLarge ? [a, b] : [b, a];
+  const s = new Scratch(backend as Backend);
+  let largeIn: Info, smallIn: Info;
   if (small.shape.length > 0 && tf.util.sizeFromShape(small.shape) === 1 && large.shape.length >= small.shape.length) {
     // A one-element tensor of rank >= 1 takes the slow broadcast path; as a scalar it takes the
     // stock kernel's fast one ([128, 28, 28, 1] * [1]: 0.66 -> 0.07 ms).
-    const s = new Scratch(backend as Backend);
-    const scalar = s.reshape(small, []);
-    const out = s.track(stock({
-      inputs: aLarge ? { a: large, b: scalar } : { a: scalar, b: large },
-      attrs: args.attrs,
-      backend,
-    }));
-    return s.finish(out);
+    [largeIn, smallIn] = [large, s.reshape(small, [])];
+  } else {
+    const tiling = trailingBroadcastTiling(large.shape, small.shape);
+    if (tiling == null) return stock(args);
+    const width = tiling.channels * tiling.k;
+    const row = s.run("Tile", { x: s.reshape(small, [1, tiling.channels]) }, { reps: [tiling.k, 1] });
+    smallIn = s.reshape(row, [width]);
+    largeIn = s.reshape(large, [tf.util.sizeFromShape(large.shape) / width, width]);
   }
-  const tiling = trailingBroadcastTiling(large.shape, small.shape);
-  if (tiling == null) return stock(args);
-  const { channels, k } = tiling;
-  const width = channels * k;
-  const s = new Scratch(backend as Backend);
-  const row = s.run("Tile", { x: s.reshape(small, [1, channels]) }, { reps: [k, 1] });
-  const tiled = s.reshape(row, [width]);
-  const view = s.reshape(large, [tf.util.sizeFromShape(large.shape) / width, width]);
   const out = s.track(stock({
-    inputs: aLarge ? { a: view, b: tiled } : { a: tiled, b: view },
+    inputs: aLarge ? { a: largeIn, b: smallIn } : { a: smallIn, b: largeIn },
     attrs: args.attrs,
     backend,
   }));
-  return s.finish(s.reshape(out, [...large.shape]));
+  return s.finish(largeIn === large ? out : s.reshape(out, [...large.shape]));
 }
 
 /**
@@ -97,12 +91,6 @@ function tiledBroadcast(args: KernelArgs, stock: KernelFunc): Info {
  */
 export function registerTiledBroadcastKernels(): void {
   for (const kernelName of TILED_BROADCAST_KERNELS) {
-    const stock = tf.getKernel(kernelName, "wasm")!.kernelFunc as unknown as KernelFunc;
-    tf.unregisterKernel(kernelName, "wasm");
-    tf.registerKernel({
-      kernelName,
-      backendName: "wasm",
-      kernelFunc: ((args: KernelArgs) => tiledBroadcast(args, stock)) as any,
-    });
+    replaceWasmKernel(kernelName, (stock) => (args) => tiledBroadcast(args, stock));
   }
 }

@@ -7,8 +7,8 @@
  * dW[i, j, c, m] = sum over (n, p, q) of x[n, p*s + i - top, q*s + j - left, c] * dy[n, p, q, c*M + m]
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
-import type { KernelFunc } from "./wasm_scratch.ts";
+import type * as tf from "@tensorflow/tfjs-core";
+import { convInfo, type KernelFunc } from "./wasm_scratch.ts";
 
 type Info = tf.TensorInfo;
 
@@ -102,16 +102,7 @@ export function depthwiseBackpropFilterDirect(fallback: KernelFunc): KernelFunc 
     const dilated = (Array.isArray(dilations) ? dilations : [dilations]).some((d: number) => d !== 1);
     if (dilated || x.dtype !== "float32" || dy.dtype !== "float32") return fallback(args);
     const filterShape = attrs.filterShape as [number, number, number, number];
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      filterShape,
-      attrs.strides,
-      1,
-      attrs.pad,
-      attrs.dimRoundingMode,
-      true,
-      "channelsLast",
-    );
+    const info = convInfo(x.shape, filterShape, attrs.strides, attrs.pad, attrs.dimRoundingMode, true);
     const wasm = backend as unknown as {
       makeOutput(shape: number[], dtype: tf.DataType): Info;
       typedArrayFromHeap(info: Info): Float32Array;

@@ -19,6 +19,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { NativeGemm } from "./native_gemm.ts";
+import { convInfo, replaceWasmKernel } from "./wasm_scratch.ts";
 
 type Info = tf.TensorInfo;
 interface WasmBackend {
@@ -68,16 +69,7 @@ function geometry(
   pad: any,
   dimRoundingMode: any,
 ): Geometry {
-  const i = tf.backend_util.computeConv2DInfo(
-    xShape as [number, number, number, number],
-    filterShape as [number, number, number, number],
-    strides,
-    dilations,
-    pad,
-    dimRoundingMode,
-    false,
-    "channelsLast",
-  );
+  const i = convInfo(xShape, filterShape, strides, pad, dimRoundingMode, false, dilations);
   return {
     batch: i.batchSize,
     inH: i.inHeight,
@@ -366,11 +358,5 @@ export function registerNativeKernels(gemm: NativeGemm): void {
     Conv2DBackpropFilter: conv2DBackpropFilter,
     BatchMatMul: batchMatMul,
   };
-  for (const name of NATIVE_KERNEL_NAMES) {
-    const previous = tf.getKernel(name, "wasm");
-    if (previous == null) throw new Error(`the wasm backend has no '${name}' kernel to fall back on`);
-    const kernelFunc = makers[name](gemm, previous.kernelFunc as unknown as KernelFunc);
-    tf.unregisterKernel(name, "wasm");
-    tf.registerKernel({ kernelName: name, backendName: "wasm", kernelFunc: kernelFunc as any });
-  }
+  for (const name of NATIVE_KERNEL_NAMES) replaceWasmKernel<KernelFunc>(name, (previous) => makers[name](gemm, previous));
 }

@@ -11,7 +11,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { type Backend, type KernelFunc, Scratch } from "./wasm_scratch.ts";
+import { type Backend, type KernelFunc, replaceWasmKernel, Scratch } from "./wasm_scratch.ts";
 
 type Info = tf.TensorInfo;
 type KernelArgs = Parameters<KernelFunc>[0];
@@ -68,12 +68,6 @@ function leadingReduction(args: KernelArgs, stock: KernelFunc, mean: boolean): I
  */
 export function registerLeadingReductionKernels(): void {
   for (const [kernelName, mean] of [["Sum", false], ["Mean", true]] as const) {
-    const stock = tf.getKernel(kernelName, "wasm")!.kernelFunc as unknown as KernelFunc;
-    tf.unregisterKernel(kernelName, "wasm");
-    tf.registerKernel({
-      kernelName,
-      backendName: "wasm",
-      kernelFunc: ((args: KernelArgs) => leadingReduction(args, stock, mean)) as any,
-    });
+    replaceWasmKernel(kernelName, (stock) => (args) => leadingReduction(args, stock, mean));
   }
 }

@@ -36,32 +36,12 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 
-import { type Backend, type KernelFunc, Scratch } from "./wasm_scratch.ts";
+import { convInfo, type KernelFunc, replaceWasmKernel, Scratch } from "./wasm_scratch.ts";
 import { registerLeadingReductionKernels } from "./reduction_kernels.ts";
 import { registerTiledBroadcastKernels } from "./broadcast_kernels.ts";
 import { depthwiseBackpropFilterDirect } from "./depthwise_kernels.ts";
 
 type Info = tf.TensorInfo;
-
-function convInfo(
-  xShape: number[],
-  filterShape: number[],
-  strides: number | [number, number],
-  pad: any,
-  dimRoundingMode: any,
-  depthwise = false,
-): tf.backend_util.Conv2DInfo {
-  return tf.backend_util.computeConv2DInfo(
-    xShape as [number, number, number, number],
-    filterShape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    depthwise,
-    "channelsLast",
-  );
-}
 
 function isNHWC(dataFormat: string | undefined): boolean {
   return dataFormat == null || dataFormat === "NHWC";
@@ -388,13 +368,7 @@ export function registerWasmTrainingKernels(set: WasmKernelSet = "all"): void {
     registerLeadingReductionKernels();
     registerTiledBroadcastKernels();
     // The direct loop is faster than the composition above, which stays as its fallback
-    // (dilated filters) and as the "missing" set's kernel.
-    const composed = tf.getKernel("DepthwiseConv2dNativeBackpropFilter", "wasm")!.kernelFunc as unknown as KernelFunc;
-    tf.unregisterKernel("DepthwiseConv2dNativeBackpropFilter", "wasm");
-    tf.registerKernel({
-      kernelName: "DepthwiseConv2dNativeBackpropFilter",
-      backendName: "wasm",
-      kernelFunc: depthwiseBackpropFilterDirect(composed) as any,
-    });
+    // (non-float32 data; dilated filters get its error) and as the "missing" set's kernel.
+    replaceWasmKernel("DepthwiseConv2dNativeBackpropFilter", depthwiseBackpropFilterDirect);
   }
 }

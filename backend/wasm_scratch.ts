@@ -1,7 +1,8 @@
 /**
  * Composing wasm kernels from other wasm kernels: {@link callKernel} runs a registered kernel
  * from inside a kernel, {@link Scratch} tracks the intermediate results so that a composed
- * kernel frees all of them and keeps only its output.
+ * kernel frees all of them and keeps only its output, {@link replaceWasmKernel} wraps the kernel
+ * registered under a name, and {@link convInfo} is tfjs' NHWC convolution geometry.
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
@@ -123,4 +124,65 @@ export class Scratch {
     }
     return keep;
   }
+}
+
+/**
+ * Replaces the wasm kernel registered as `name` by `make(previous)`, which falls back on the
+ * previous kernel for what it does not take. An error if there is none to replace.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { replaceWasmKernel } from "./wasm_scratch.ts";
+ * import { useBackend } from "./mod.ts";
+ * await useBackend("wasm");
+ * let calls = 0;
+ * replaceWasmKernel("Neg", (previous) => (args) => (calls++, previous(args)));
+ * tf.neg(tf.scalar(1)).dataSync();
+ * console.log(calls); // 1
+ * ```
+ */
+export function replaceWasmKernel<F extends (args: any) => Info = KernelFunc>(
+  name: string,
+  make: (previous: F) => F,
+): void {
+  const previous = tf.getKernel(name, "wasm");
+  if (previous == null) throw new Error(`the wasm backend has no '${name}' kernel to replace`);
+  tf.unregisterKernel(name, "wasm");
+  tf.registerKernel({
+    kernelName: name,
+    backendName: "wasm",
+    kernelFunc: make(previous.kernelFunc as unknown as F) as any,
+  });
+}
+
+/**
+ * tfjs' geometry of an NHWC convolution (`depthwise`: a depthwise filter; dilation 1 unless
+ * given).
+ *
+ * @example
+ * ```ts
+ * import { convInfo } from "./wasm_scratch.ts";
+ * convInfo([2, 8, 8, 3], [3, 3, 3, 4], 2, "same", undefined).outHeight; // 4
+ * ```
+ */
+export function convInfo(
+  xShape: number[],
+  filterShape: number[],
+  strides: number | [number, number],
+  pad: any,
+  dimRoundingMode: any,
+  depthwise = false,
+  dilations: number | [number, number] = 1,
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    depthwise,
+    "channelsLast",
+  );
 }
