@@ -28,7 +28,13 @@ import {
   renderSvg,
 } from "../experiments/plot.ts";
 import { crc32, encodePng, PNG_SIGNATURE } from "../experiments/png.ts";
-import { DISTILLATION_GRIDS, distillationStudy, transferStudy } from "../experiments/presets.ts";
+import {
+  DISTILLATION_GRIDS,
+  distillationStudy,
+  QUICK_FINE_TUNE_GAMMA,
+  QUICK_GAMMA,
+  transferStudy,
+} from "../experiments/presets.ts";
 import { robustAccuracyCurve } from "../experiments/robustness.ts";
 import { evaluationSubset } from "../experiments/rows.ts";
 import {
@@ -393,6 +399,23 @@ Deno.test("the radius grids are ascending, and Table 4's radii are the 4th and 8
   assert.equal(
     transfer.rows.find((r) => r.key === "cnn-kdiga-vit-pretrained")!.spec.initialFrom,
     transfer.teachers["vit-st"],
+  );
+  // Quick: γ = 100 for the students from scratch, the paper's 1000 for the ViT* fine-tuning;
+  // the paper preset uses 1000 everywhere, and --gamma overrides every KDIGA row.
+  const gammas = (t: typeof transfer) =>
+    Object.fromEntries(
+      t.rows.filter((r) => r.spec.method === "kdiga").map((r) => [r.key, r.spec.distillation?.gamma]),
+    );
+  const quick = gammas(transfer);
+  assert.equal(quick["cnn-kdiga-vit-pretrained"], QUICK_FINE_TUNE_GAMMA);
+  assert.equal(QUICK_FINE_TUNE_GAMMA, 1000);
+  for (const key of ["vit-kdiga-resnet18", "cnn-kdiga-resnet18", "cnn-kdiga-resnet101"]) {
+    assert.equal(quick[key], QUICK_GAMMA, key);
+  }
+  const args = { data: { name: "mnist" as const }, seed: 0, resultsDir: "r", runsDir: "runs" };
+  assert.ok(Object.values(gammas(transferStudy({ ...args, preset: "paper" }))).every((g) => g === 1000));
+  assert.ok(
+    Object.values(gammas(transferStudy({ ...args, preset: "quick" }, { gamma: 7 }))).every((g) => g === 7),
   );
 });
 
