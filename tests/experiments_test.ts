@@ -406,6 +406,11 @@ Deno.test("the radius grids are ascending, and Table 4's radii are the 4th and 8
     Object.fromEntries(
       t.rows.filter((r) => r.spec.method === "kdiga").map((r) => [r.key, r.spec.distillation?.gamma]),
     );
+  // Quick: every student from scratch trains alike (6 epochs), so the depth rows compare.
+  const scratchEpochs = transfer.rows
+    .filter((r) => r.teacherKey !== null && r.spec.initialFrom === undefined)
+    .map((r) => r.spec.training.epochs);
+  assert.deepEqual([...new Set(scratchEpochs)], [6]);
   const quick = gammas(transfer);
   assert.equal(quick["cnn-kdiga-vit-pretrained"], QUICK_FINE_TUNE_GAMMA);
   assert.equal(QUICK_FINE_TUNE_GAMMA, 1000);
