@@ -16,7 +16,10 @@
 export interface NativeGemm {
   /** The library that was loaded (a path or a soname). */
   readonly library: string;
-  /** Threads the library runs its GEMM on (1 where the library cannot say). */
+  /**
+   * Threads the library runs a large GEMM on (1 where the library cannot say); products of fewer
+   * than {@link PARALLEL_GEMM_MIN_WORK} multiply-adds run on one.
+   */
   readonly threads: number;
   /**
    * `C[m x n] = alpha * op(A) * op(B) + beta * C`; `op(A)` is m x k, `op(B)` is k x n; leading
@@ -37,6 +40,32 @@ export interface NativeGemm {
     c: Float32Array,
     ldc: number,
   ): void;
+}
+
+/**
+ * Fewest multiply-adds (m * n * k) for which a GEMM runs on more than one thread. Measured inside
+ * training steps on this 2-core machine, A/B interleaved in one process: the bench CNN's
+ * convolution products (6,272 x 64 x 288 = 1.2e8) on two threads and the rest on one made its
+ * steps ~10% faster than one thread throughout (two threads for every product made them slower);
+ * but two threads for the Table 3 networks' products of 2e7-6e7 made the TRADES teacher's step 6%
+ * and KDIGA-ARDA's 7% slower, although the same products alone ran up to 2x faster on two
+ * threads. So only products of 1e8 and more (the bench CNN's; the paper preset's full-size
+ * networks') take the second thread.
+ */
+export const PARALLEL_GEMM_MIN_WORK = 1e8;
+
+/**
+ * Threads a GEMM of `m x n x k` runs on, given the most the library may use.
+ *
+ * @example
+ * ```ts
+ * import { gemmThreads } from "./native_gemm.ts";
+ * gemmThreads(6272, 64, 288, 2); // 2
+ * gemmThreads(128, 10, 3136, 2); // 1
+ * ```
+ */
+export function gemmThreads(m: number, n: number, k: number, maxThreads: number): number {
+  return m * n * k >= PARALLEL_GEMM_MIN_WORK ? maxThreads : 1;
 }
 
 const CBLAS_ROW_MAJOR = 101;
@@ -101,9 +130,16 @@ function checkViews(
 }
 
 /**
+ * The thread count each loaded library was last set to: it is the library's global state, shared
+ * by every {@link NativeGemm} loaded from it, so switches are recorded here, not per object.
+ */
+const openblasThreadsNow = new Map<string, number>();
+
+/**
  * Loads a native `cblas_sgemm`: the library named by `path`, else `KDIGA_BLAS`, else the first of
- * {@link NATIVE_GEMM_LIBRARIES} that loads. OpenBLAS runs on `KDIGA_BLAS_THREADS` threads if set,
- * else `threads`, else its own default. Returns `null` when none does and no path was named;
+ * {@link NATIVE_GEMM_LIBRARIES} that loads. OpenBLAS runs large GEMMs on `KDIGA_BLAS_THREADS`
+ * threads if set, else `threads`, else its own default, and small ones on one ({@link gemmThreads}).
+ * Returns `null` when none does and no path was named;
  * throws (naming the path and the error) when a named library fails. Needs `--allow-ffi`.
  *
  * @example
@@ -143,6 +179,7 @@ export function loadNativeGemm(path?: string, threads?: number): NativeGemm | nu
       s.openblas_set_num_threads(n);
     }
     const actualThreads = s.openblas_get_num_threads ? s.openblas_get_num_threads() : 1;
+    openblasThreadsNow.set(library, actualThreads);
     return {
       library,
       threads: actualThreads,
@@ -150,6 +187,13 @@ export function loadNativeGemm(path?: string, threads?: number): NativeGemm | nu
         checkDims(m, n, k, lda, ldb, ldc, tA, tB);
         checkViews(m, n, k, tA, tB, a, lda, b, ldb, c, ldc);
         if (m === 0 || n === 0) return;
+        if (actualThreads > 1 && s.openblas_set_num_threads) {
+          const want = gemmThreads(m, n, k, actualThreads);
+          if (want !== openblasThreadsNow.get(library)) {
+            s.openblas_set_num_threads(want);
+            openblasThreadsNow.set(library, want);
+          }
+        }
         s.cblas_sgemm(
           CBLAS_ROW_MAJOR,
           tA ? CBLAS_TRANS : CBLAS_NO_TRANS,

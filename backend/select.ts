@@ -22,12 +22,18 @@ export interface UseBackendOptions {
   /** Print which backend runs, on stderr (default false). */
   verbose?: boolean;
   /**
-   * XNNPACK threads of the `wasm` backend, and the native GEMM's (default: `KDIGA_THREADS`, else 1
-   * with the native GEMM, every logical core with XNNPACK).
+   * XNNPACK threads of the `wasm` backend (default: `KDIGA_THREADS`, else 1 with the native GEMM,
+   * every logical core with XNNPACK), and the native GEMM's unless `blasThreads` says otherwise.
    * More than one starts tfjs' threaded wasm build (see `wasm_threads.ts`). Fixed when the wasm
    * backend first starts.
    */
   threads?: number;
+  /**
+   * Threads of the native GEMM's large products (`KDIGA_BLAS_THREADS` wins over it; default:
+   * `threads` when given, else every logical core). Products below `PARALLEL_GEMM_MIN_WORK`
+   * multiply-adds always run on one. Fixed when the wasm backend first starts.
+   */
+  blasThreads?: number;
   /**
    * `"all"` (default) or `"missing"`: only the wasm kernels tfjs lacks, keeping its stock
    * (slower) ones; for measuring what kdiga's replacements buy. Fixed at the first wasm start.
@@ -150,12 +156,18 @@ export async function useBackend(
   if (asked !== undefined && (!Number.isInteger(asked) || asked < 1)) {
     throw new Error(`threads must be a positive integer; got ${options.threads ?? envThreads}`);
   }
+  const blasAsked = options.blasThreads;
+  if (blasAsked !== undefined && (!Number.isInteger(blasAsked) || blasAsked < 1)) {
+    throw new Error(`blasThreads must be a positive integer; got ${blasAsked}`);
+  }
   // The GEMM is chosen once, at the first wasm start, before the thread count: with the native
-  // GEMM one thread is the default, because a second one slowed every measured step on this
-  // 2-core machine (bench KDIGA step 47.5 -> 60.1 ms; MobileNetV2 ARD step 390 -> 518 ms).
+  // GEMM one XNNPACK thread is the default, because a second one slowed every measured step on
+  // this 2-core machine (bench KDIGA step 47.5 -> 60.1 ms; MobileNetV2 ARD step 390 -> 518 ms);
+  // the GEMM's large products take every core (see PARALLEL_GEMM_MIN_WORK), its small ones one.
   let pendingGemm: NativeGemm | null = null;
   if (name === "wasm" && gemmChosen == null && options.wasmKernels !== "missing") {
-    pendingGemm = resolveGemm(gemmChoice as GemmChoice, asked ?? 1);
+    const blas = blasAsked ?? asked ?? navigator.hardwareConcurrency ?? 1;
+    pendingGemm = resolveGemm(gemmChoice as GemmChoice, blas);
   }
   const threads = asked ?? (pendingGemm != null ? 1 : navigator.hardwareConcurrency ?? 1);
   let ok: boolean;
@@ -188,8 +200,7 @@ export async function useBackend(
     unrefWasmWorkers(tf.backend());
   }
   if (options.verbose) {
-    const gemm = nativeGemm ? `, native GEMM ${nativeGemm.library}` : ", XNNPACK";
-    const detail = name === "wasm" ? ` (${wasmThreadsCount()} thread(s)${gemm})` : "";
+    const detail = name === "wasm" ? ` (${wasmThreadsCount()} thread(s), ${gemmDescription()})` : "";
     console.error(`kdiga: running on backend '${name}'${detail}`);
   }
   return name;
@@ -224,6 +235,13 @@ export function nativeGemmLibrary(): string | null {
   return nativeGemm?.library ?? null;
 }
 
+/** Where the wasm backend's products run, e.g. "native GEMM libopenblas.so.0 (2 threads on large products)". */
+function gemmDescription(): string {
+  if (nativeGemm == null) return "XNNPACK";
+  const t = nativeGemm.threads;
+  return `native GEMM ${nativeGemm.library}${t > 1 ? ` (${t} threads on large products)` : ""}`;
+}
+
 /**
  * One line naming the engine that runs, for logs and result files: the backend, and on `wasm`
  * its threads and where convolutions and matrix products run.
@@ -239,6 +257,5 @@ export function describeBackend(): string {
   const name = tf.getBackend();
   if (name !== "wasm") return name;
   const threads = wasmThreadsCount();
-  const gemm = nativeGemm ? `native GEMM ${nativeGemm.library}` : "XNNPACK";
-  return `wasm (${threads} thread${threads === 1 ? "" : "s"}, ${gemm})`;
+  return `wasm (${threads} thread${threads === 1 ? "" : "s"}, ${gemmDescription()})`;
 }

@@ -8,13 +8,13 @@
  * Each `backend:threads` configuration runs in a fresh process (threads are fixed when a
  * backend starts; memory is measured per configuration).
  *
- * A configuration is `backend:threads[:kernels]`; for wasm, `kernels` is `stock` (tfjs' stock wasm
+ * A configuration is `backend:threads[:kernels[:blasThreads]]`; for wasm, `kernels` is `stock` (tfjs' stock wasm
  * kernels where tfjs has one; only the missing training kernels are kdiga's), `xnnpack` (kdiga's
  * XNNPACK training kernels), `native` (convolutions and matrix products on a native BLAS GEMM
  * through FFI; see `backend/native_kernels.ts`) or absent (`auto`: native where a BLAS loads), so
  * one run measures what each layer of kdiga's engine buys, side by side.
  *
- *   deno task bench [--backends wasm:1:stock,wasm:1:xnnpack,wasm:1:native,wasm:2:xnnpack,wasm:2:native,cpu:1] [--steps 10] [--warmup 3] [--threads 2]
+ *   deno task bench [--backends wasm:1:stock,wasm:1:xnnpack,wasm:1:native,wasm:1:native:2,wasm:2:xnnpack,wasm:2:native,cpu:1] [--steps 10] [--warmup 3] [--threads 2]
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
@@ -27,7 +27,7 @@ import { crossEntropy } from "../losses/cross_entropy.ts";
 const { values: args } = parseArgs({
   args: Deno.args,
   options: {
-    backends: { type: "string", default: "wasm:1:stock,wasm:1:xnnpack,wasm:1:native,wasm:2:xnnpack,wasm:2:native,cpu:1" },
+    backends: { type: "string", default: "wasm:1:stock,wasm:1:xnnpack,wasm:1:native,wasm:1:native:2,wasm:2:xnnpack,wasm:2:native,cpu:1" },
     child: { type: "string" },
     steps: { type: "string", default: "10" },
     warmup: { type: "string", default: "3" },
@@ -40,7 +40,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(
-    "usage: deno task bench [--backends wasm:1:stock,wasm:1:xnnpack,wasm:1:native,wasm:2:xnnpack,wasm:2:native,cpu:1] [--steps 10] [--cpu-steps N] [--warmup 3] [--threads 2 (PyTorch)] [--batch 128]",
+    "usage: deno task bench [--backends wasm:1:stock,wasm:1:xnnpack,wasm:1:native,wasm:1:native:2,wasm:2:xnnpack,wasm:2:native,cpu:1] [--steps 10] [--cpu-steps N] [--warmup 3] [--threads 2 (PyTorch)] [--batch 128]",
   );
   Deno.exit(0);
 }
@@ -57,13 +57,26 @@ interface Config {
   threads: number;
   /** wasm only: "stock" keeps tfjs' stock kernels where tfjs has one; else the GEMM choice. */
   kernels: "stock" | "xnnpack" | "native" | "auto";
+  /** Native GEMM only: threads of its large products (default: `threads`). */
+  blasThreads?: number;
 }
 function parseConfig(text: string): Config {
-  const [backend, threads = "1", kernels = "auto"] = text.trim().split(":");
+  const [backend, threads = "1", kernels = "auto", blasThreads] = text.trim().split(":");
   if (!["stock", "xnnpack", "native", "auto"].includes(kernels)) {
     throw new Error(
-      `unknown kernel set '${kernels}' in --backends '${text}': use backend:threads[:stock|xnnpack|native|auto]`,
+      `unknown kernel set '${kernels}' in --backends '${text}': use backend:threads[:stock|xnnpack|native|auto[:blasThreads]]`,
     );
+  }
+  if (blasThreads !== undefined) {
+    if (backend !== "wasm" || !["native", "auto"].includes(kernels)) {
+      throw new Error(`BLAS threads in --backends '${text}' need wasm with native or auto kernels`);
+    }
+    return {
+      backend,
+      threads: positiveInt("backends", threads),
+      kernels: kernels as Config["kernels"],
+      blasThreads: positiveInt("backends", blasThreads),
+    };
   }
   if (!(BACKEND_NAMES as readonly string[]).includes(backend)) {
     throw new Error(`unknown backend '${backend}' in --backends: valid are ${BACKEND_NAMES.join(", ")}`);
@@ -179,6 +192,7 @@ if (args.child) {
   const config = parseConfig(args.child);
   await useBackend(config.backend, {
     threads: config.threads,
+    blasThreads: config.blasThreads,
     wasmKernels: config.kernels === "stock" ? "missing" : "all",
     gemm: config.kernels === "stock" ? "xnnpack" : config.kernels,
   });
@@ -207,9 +221,16 @@ const KERNEL_LABELS: Record<Config["kernels"], string> = {
   native: "native BLAS GEMM",
   auto: "auto",
 };
+/** ", 2 BLAS threads on large products" where they differ from the wasm threads. */
+function blasLabel(config: Config): string {
+  const t = config.blasThreads;
+  return t === undefined || t === config.threads ? "" : `, ${t} BLAS thread${t === 1 ? "" : "s"} on large products`;
+}
 const ours: { label: string; result: Result }[] = [];
 for (const config of configs) {
-  const label = `${config.backend}:${config.threads}${config.backend === "wasm" ? `:${config.kernels}` : ""}`;
+  const label = `${config.backend}:${config.threads}${config.backend === "wasm" ? `:${config.kernels}` : ""}${
+    config.blasThreads !== undefined ? `:${config.blasThreads}` : ""
+  }`;
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -235,7 +256,7 @@ for (const config of configs) {
     console.error(`warning: asked for ${config.threads} wasm threads, got ${result.threads}`);
   }
   rows.push(
-    `| ${config.backend === "wasm" ? `wasm (${KERNEL_LABELS[config.kernels]})` : config.backend} | ${result.threads} | ${result.plain.toFixed(1)} (${result.plainMin.toFixed(1)}) | ${
+    `| ${config.backend === "wasm" ? `wasm (${KERNEL_LABELS[config.kernels]}${blasLabel(config)})` : config.backend} | ${result.threads} | ${result.plain.toFixed(1)} (${result.plainMin.toFixed(1)}) | ${
       result.kdiga.toFixed(1)
     } (${result.kdigaMin.toFixed(1)}) | ${
       (result.kdiga / result.plain).toFixed(2)

@@ -8,10 +8,13 @@
 import * as tf from "@tensorflow/tfjs-core";
 import assert from "node:assert/strict";
 import {
+  describeBackend,
+  gemmThreads,
   loadNativeGemm,
   MAX_COLUMN_ELEMENTS,
   NATIVE_GEMM_INSTALL_HINT,
   nativeGemmLibrary,
+  PARALLEL_GEMM_MIN_WORK,
   setThinConvChannels,
   THIN_CONV_CHANNELS,
   useBackend,
@@ -228,6 +231,62 @@ Deno.test({
     );
     assert.throws(() => gemm.sgemm(false, false, 2, 2, 3, 1, a, 2, b, 2, 0, new Float32Array(4), 2), /leading dimensions/);
   },
+});
+
+Deno.test("gemmThreads: every thread for large products, one below PARALLEL_GEMM_MIN_WORK", () => {
+  assert.equal(gemmThreads(6272, 64, 288, 2), 2); // the bench CNN's second convolution
+  assert.equal(gemmThreads(128, 10, 3136, 2), 1); // its dense layer
+  assert.equal(gemmThreads(PARALLEL_GEMM_MIN_WORK, 1, 1, 4), 4);
+  assert.equal(gemmThreads(PARALLEL_GEMM_MIN_WORK - 1, 1, 1, 4), 1);
+  assert.equal(gemmThreads(6272, 64, 288, 1), 1);
+});
+
+Deno.test({
+  name: "a two-thread GEMM switches between one and two threads and computes what float64 does",
+  ignore: !available,
+  fn() {
+    const two = loadNativeGemm(undefined, 2)!;
+    const rand = seededRandom(8);
+    // A small product (one thread) between two large ones (two threads), and again after a
+    // second library handle set the shared thread count to 1: each must still be exact.
+    assert.equal(gemmThreads(6272, 64, 288, 2), 2);
+    const check = (m: number, n: number, k: number) => {
+      const a = randomArray(m * k, rand), b = randomArray(k * n, rand);
+      const c = new Float32Array(m * n);
+      two.sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n);
+      let worst = 0;
+      for (let i = 0; i < m; i += 97) {
+        for (let j = 0; j < n; j++) {
+          let ref = 0;
+          for (let p = 0; p < k; p++) ref += a[i * k + p] * b[p * n + j];
+          worst = Math.max(worst, Math.abs(c[i * n + j] - ref) / (1 + Math.abs(ref)));
+        }
+      }
+      assert.ok(worst < 1e-4, `${m}x${n}x${k}: relative error ${worst}`);
+    };
+    check(6272, 64, 288);
+    check(128, 10, 300);
+    check(6272, 64, 288);
+    loadNativeGemm(undefined, 1);
+    check(6272, 64, 288);
+    // Restore the backend's own setting for the tests after this one.
+    loadNativeGemm(undefined, navigator.hardwareConcurrency);
+  },
+});
+
+Deno.test({
+  name: "the default native GEMM runs its large products on every core and says so",
+  ignore: !available || (navigator.hardwareConcurrency ?? 1) < 2,
+  fn() {
+    assert.match(describeBackend(), /^wasm \(1 thread, native GEMM .* \(\d+ threads on large products\)\)$/);
+  },
+});
+
+Deno.test("blasThreads must be a positive integer", async () => {
+  await assert.rejects(
+    () => useBackend("wasm", { blasThreads: 0 }),
+    /blasThreads must be a positive integer; got 0/,
+  );
 });
 
 Deno.test("a BLAS library that does not load is a clear error naming it", () => {
