@@ -141,7 +141,7 @@ function subPixelPhases(k: number, stride: number, padBefore: number): SubPixelP
  */
 function mergedPhaseFilter(
   w: Float32Array,
-  [kh, kw, cin, cout]: number[],
+  [, kw, cin, cout]: number[],
   rows: SubPixelPhases,
   cols: SubPixelPhases,
 ): { values: Float32Array; shape: number[] } {

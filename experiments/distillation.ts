@@ -3,7 +3,6 @@
  * the distillation study (backend, data, settings), and measuring its teacher and student rows.
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
 import {
   type CommonArgs,
   commonArgs,

@@ -4,7 +4,6 @@
  * or AutoAttack (Table 2), with each teacher's accuracy in brackets as the paper prints it.
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
 import { commonArgs, type OptionSpec, parseList, type TaskSpec, type TaskValues } from "./cli.ts";
 import { describeBackend, useBackend } from "./common.ts";
 import { studyOverrides, tagSuffix } from "./distillation.ts";
