@@ -94,6 +94,43 @@ export function distillationClaims(
 }
 
 /**
+ * The claims of Tables 1-2 on our rows: for each teacher (the ViT, the AT CNN), its KDIGA
+ * ResNet-18 student is more robust than its KD one at every radius above the smallest, and the
+ * KDIGA student of the normally trained ViT is more robust than that teacher at every radius above
+ * the smallest (robustness the teacher does not have). Claims whose rows are missing are left out.
+ *
+ * @example
+ * ```ts
+ * import { transferClaims } from "./checks.ts";
+ * const r = (key: string, robust: number[]) => ({ key, method: key, label: key, model: "m", teacher: null, clean: 99, robust, count: 10 });
+ * transferClaims([r("vit-st", [20, 1]), r("vit-kd-resnet18", [40, 5]), r("vit-kdiga-resnet18", [60, 20])], ["0.1", "0.2"]).every((c) => c.holds); // true
+ * ```
+ */
+export function transferClaims(
+  rows: readonly AccuracyRow[],
+  radiusLabels: readonly string[],
+): ClaimCheck[] {
+  const out: ClaimCheck[] = [];
+  for (const [teacher, name] of [["vit", "ViT"], ["cnn", "AT CNN"]]) {
+    const kd = row(rows, `${teacher}-kd-resnet18`), kdiga = row(rows, `${teacher}-kdiga-resnet18`);
+    if (kd && kdiga) {
+      out.push({
+        claim: `the ${name} teacher's KDIGA ResNet-18 is more robust than its KD ResNet-18 at every radius above the smallest`,
+        ...compareAt(kdiga, kd, radiusLabels, 1, false),
+      });
+    }
+  }
+  const vit = row(rows, "vit-st"), vitKdiga = row(rows, "vit-kdiga-resnet18");
+  if (vit && vitKdiga) {
+    out.push({
+      claim: "the KDIGA student of the normally trained ViT is more robust than its teacher at every radius above the smallest",
+      ...compareAt(vitKdiga, vit, radiusLabels, 1, false),
+    });
+  }
+  return out;
+}
+
+/**
  * Markdown bullet list of checks: "- [x] claim" / "- [ ] claim — where it fails".
  *
  * @example

@@ -12,6 +12,7 @@ import type { PaperTable } from "./paper_numbers.ts";
 import { type TransferRow, type TransferStudy, transferStudy } from "./presets.ts";
 import { runSection, writeResults } from "./report.ts";
 import { loadStudyData, type MeasuredRow, measureRow } from "./rows.ts";
+import { formatClaims, transferClaims } from "./checks.ts";
 import { accuracyCsv, accuracyMarkdownTable, type AccuracyRow } from "./tables.ts";
 
 /**
@@ -133,6 +134,9 @@ export function transferMarkdown(
       teacherInBrackets: true,
       decimals: 1,
     }),
+    "## The paper's claims, checked on our numbers",
+    "",
+    formatClaims(transferClaims(rows, ev.grid.labels)) || "(none: their rows were not run)\n",
   ].join("\n");
 }
 

@@ -4,7 +4,7 @@ import { inflateSync } from "node:zlib";
 import { useBackend } from "../backend/mod.ts";
 import { ImageDataset } from "../data/mod.ts";
 import { cachedResult, configHash, stableStringify } from "../experiments/cache.ts";
-import { boundClaims, distillationClaims } from "../experiments/checks.ts";
+import { boundClaims, distillationClaims, transferClaims } from "../experiments/checks.ts";
 import {
   commonArgs,
   parseDataArg,
@@ -440,6 +440,34 @@ Deno.test("distillationClaims finds where KDIGA is not above KD and where KDIGA-
   const ardc = checks.find((c) => c.claim.startsWith("KDIGA-ARDC"))!;
   assert.equal(ardc.holds, false);
   assert.equal(ardc.detail, "c: 39.00 vs 40.00");
+});
+
+Deno.test("transferClaims: KDIGA above KD per teacher, and above the non-robust ViT teacher", () => {
+  const labels = ["a", "b", "c"];
+  const checks = transferClaims(
+    [
+      row("vit-st", 90, [50, 5, 0]),
+      row("vit-kd-resnet18", 95, [70, 20, 1]),
+      row("vit-kdiga-resnet18", 95, [60, 30, 0]),
+      row("cnn-kd-resnet18", 95, [80, 40, 10]),
+      row("cnn-kdiga-resnet18", 95, [70, 50, 11]),
+    ],
+    labels,
+  );
+  assert.equal(checks.length, 3);
+  const [vit, cnn, overTeacher] = checks;
+  // The smallest radius ("a") is not checked; at "c" 0 is not above 1, nor above 0.
+  assert.equal(vit.holds, false);
+  assert.equal(vit.detail, "c: 0.00 vs 1.00");
+  assert.equal(cnn.holds, true);
+  assert.match(overTeacher.claim, /more robust than its teacher/);
+  assert.equal(overTeacher.detail, "c: 0.00 vs 0.00");
+  // Table 2 has no KD rows: only the claim about the teacher remains.
+  assert.equal(
+    transferClaims([row("vit-st", 90, [50, 5, 0]), row("vit-kdiga-resnet18", 95, [60, 30, 1])], labels)
+      .map((c) => c.holds).join(),
+    "true",
+  );
 });
 
 Deno.test("boundClaims checks the orderings of Table 4", () => {
