@@ -5,12 +5,27 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import assert from "node:assert/strict";
-import { trailingBroadcastTiling, useBackend } from "../backend/mod.ts";
+import { MIN_TILED_ROWS, setMinTiledRows, trailingBroadcastTiling, useBackend } from "../backend/mod.ts";
 import { seededRandom } from "../util/rng.ts";
 import { assertMemoryFlat, randomArray, runOn } from "./conv_cases.ts";
 
 await useBackend("cpu");
 await useBackend("wasm");
+// Small tensors normally keep the stock kernel; these tests check the tiled path on small shapes.
+setMinTiledRows(0);
+
+Deno.test("by default, broadcasts over fewer than MIN_TILED_ROWS rows keep the stock kernel", () => {
+  const previous = setMinTiledRows(MIN_TILED_ROWS);
+  try {
+    assert.equal(trailingBroadcastTiling([128, 2, 2, 32], [32]), null); // 512 rows
+    assert.equal(trailingBroadcastTiling([MIN_TILED_ROWS - 1, 8], [8]), null);
+    assert.deepEqual(trailingBroadcastTiling([MIN_TILED_ROWS, 8], [8]), { channels: 8, k: 128 });
+    assert.deepEqual(trailingBroadcastTiling([128, 14, 14, 8], [1, 1, 1, 8]), { channels: 8, k: 128 });
+  } finally {
+    setMinTiledRows(previous);
+  }
+  assert.throws(() => setMinTiledRows(-1), /integer >= 0; got -1/);
+});
 
 Deno.test("trailingBroadcastTiling takes per-channel vectors only, with a divisor of the rows", () => {
   assert.deepEqual(trailingBroadcastTiling([128, 28, 28, 8], [8]), { channels: 8, k: 128 });
