@@ -57,6 +57,10 @@ const CASES: Case[] = [
   { batch: 2, h: 9, w: 9, cin: 6, cout: 4, kh: 1, kw: 1, stride: [2, 2], pad: "valid" },
   { batch: 2, h: 28, w: 28, cin: 1, cout: 8, kh: 3, kw: 3, stride: [2, 2], pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
   { batch: 2, h: 9, w: 8, cin: 3, cout: 2, kh: 3, kw: 3, stride: [1, 1], pad: "same", dilation: [2, 2] },
+  // Maps narrower than the kernel: patch rows reach into the padding on both sides.
+  { batch: 3, h: 2, w: 1, cin: 5, cout: 4, kh: 3, kw: 3, stride: [1, 1], pad: "same" },
+  { batch: 2, h: 2, w: 2, cin: 32, cout: 32, kh: 3, kw: 3, stride: [1, 1], pad: "same" },
+  { batch: 2, h: 3, w: 2, cin: 4, cout: 3, kh: 3, kw: 5, stride: [1, 1], pad: [[0, 0], [1, 1], [3, 1], [0, 0]] },
 ];
 
 function outSize(c: Case): [number, number] {
