@@ -36,6 +36,42 @@ function compareAt(
   return { holds: bad.length === 0, detail: bad.join("; ") };
 }
 
+/** A pairwise claim: row `better` above (`orEqual`: at least as high as) row `worse`, from radius index `from` on. */
+export interface PairwiseClaim {
+  claim: string;
+  better: string;
+  worse: string;
+  orEqual: boolean;
+  from: number;
+}
+
+/**
+ * The pairwise claims of Table 3 / Figure 1, shared by the one-seed check
+ * ({@link distillationClaims}) and the check over seeds (`seeds.ts`).
+ *
+ * @example
+ * ```ts
+ * import { DISTILLATION_PAIRWISE_CLAIMS } from "./checks.ts";
+ * DISTILLATION_PAIRWISE_CLAIMS.map((c) => c.better); // ["kdiga", "kdiga-ardc", "kdiga-arda"]
+ * ```
+ */
+export const DISTILLATION_PAIRWISE_CLAIMS: readonly PairwiseClaim[] = [
+  {
+    claim: "KDIGA is more robust than KD at every radius above the smallest",
+    better: "kdiga",
+    worse: "kd",
+    orEqual: false,
+    from: 1,
+  },
+  ...["kdiga-ardc", "kdiga-arda"].map((key) => ({
+    claim: `${key.toUpperCase()} is at least as robust as ARD at every radius`,
+    better: key,
+    worse: "ard",
+    orEqual: true,
+    from: 0,
+  })),
+];
+
 /**
  * The claims of Tables 3 / Figure 1 on our rows: KDIGA more robust than KD at every radius above
  * the smallest; KDIGA-ARDC and KDIGA-ARDA at least as robust as ARD at every radius; KD below
@@ -54,24 +90,12 @@ export function distillationClaims(
   radiusLabels: readonly string[],
 ): ClaimCheck[] {
   const out: ClaimCheck[] = [];
-  const kd = row(rows, "kd"),
-    kdiga = row(rows, "kdiga"),
-    ard = row(rows, "ard"),
-    st = row(rows, "st");
+  const kd = row(rows, "kd"), st = row(rows, "st");
   const teacher = row(rows, "teacher");
-  if (kd && kdiga) {
-    out.push({
-      claim: "KDIGA is more robust than KD at every radius above the smallest",
-      ...compareAt(kdiga, kd, radiusLabels, 1, false),
-    });
-  }
-  for (const key of ["kdiga-ardc", "kdiga-arda"]) {
-    const r = row(rows, key);
-    if (r && ard) {
-      out.push({
-        claim: `${key.toUpperCase()} is at least as robust as ARD at every radius`,
-        ...compareAt(r, ard, radiusLabels, 0, true),
-      });
+  for (const c of DISTILLATION_PAIRWISE_CLAIMS) {
+    const better = row(rows, c.better), worse = row(rows, c.worse);
+    if (better && worse) {
+      out.push({ claim: c.claim, ...compareAt(better, worse, radiusLabels, c.from, c.orEqual) });
     }
   }
   if (kd && teacher) {
@@ -115,7 +139,8 @@ export function transferClaims(
     const kd = row(rows, `${teacher}-kd-resnet18`), kdiga = row(rows, `${teacher}-kdiga-resnet18`);
     if (kd && kdiga) {
       out.push({
-        claim: `the ${name} teacher's KDIGA ResNet-18 is more robust than its KD ResNet-18 at every radius above the smallest`,
+        claim:
+          `the ${name} teacher's KDIGA ResNet-18 is more robust than its KD ResNet-18 at every radius above the smallest`,
         ...compareAt(kdiga, kd, radiusLabels, 1, false),
       });
     }
@@ -123,7 +148,8 @@ export function transferClaims(
   const vit = row(rows, "vit-st"), vitKdiga = row(rows, "vit-kdiga-resnet18");
   if (vit && vitKdiga) {
     out.push({
-      claim: "the KDIGA student of the normally trained ViT is more robust than its teacher at every radius above the smallest",
+      claim:
+        "the KDIGA student of the normally trained ViT is more robust than its teacher at every radius above the smallest",
       ...compareAt(vitKdiga, vit, radiusLabels, 1, false),
     });
   }

@@ -5,6 +5,7 @@
  * a user can tell a real gap from seed noise.
  * @module
  */
+import { DISTILLATION_PAIRWISE_CLAIMS, type PairwiseClaim } from "./checks.ts";
 import {
   type AccuracyRow,
   type AttackKind,
@@ -101,14 +102,7 @@ export function seedRows(t: SeededTables): SeedRow[] {
 }
 
 /** A pairwise claim over seeds: per radius, the paired difference and in how many seeds it holds. */
-export interface PairedClaim {
-  claim: string;
-  /** Row keys compared: `better` should be above (`orEqual`: at least) `worse`. */
-  better: string;
-  worse: string;
-  orEqual: boolean;
-  /** Index of the first radius the claim covers. */
-  from: number;
+export interface PairedClaim extends PairwiseClaim {
   /** Seeds that have both rows. */
   seeds: number[];
   /** Per radius from `from`: the radius label, mean ± sd of better - worse, seeds where it holds. */
@@ -116,13 +110,6 @@ export interface PairedClaim {
   /** The claim holds on the mean difference at every radius it covers. */
   holdsOnMean: boolean;
 }
-
-/** The pairwise claims of Table 3 (as in `checks.ts`): [claim, better, worse, orEqual, from]. */
-const TABLE3_PAIRS: [string, string, string, boolean, number][] = [
-  ["KDIGA is more robust than KD at every radius above the smallest", "kdiga", "kd", false, 1],
-  ["KDIGA-ARDC is at least as robust as ARD at every radius", "kdiga-ardc", "ard", true, 0],
-  ["KDIGA-ARDA is at least as robust as ARD at every radius", "kdiga-arda", "ard", true, 0],
-];
 
 /**
  * Table 3's pairwise claims checked on paired differences over seeds; claims whose rows no seed
@@ -140,7 +127,8 @@ const TABLE3_PAIRS: [string, string, string, boolean, number][] = [
 export function pairedClaims(t: SeededTables): PairedClaim[] {
   checkShapes(t);
   const out: PairedClaim[] = [];
-  for (const [claim, better, worse, orEqual, from] of TABLE3_PAIRS) {
+  for (const c of DISTILLATION_PAIRWISE_CLAIMS) {
+    const { better, worse, orEqual, from } = c;
     const pairs: { seed: number; b: AccuracyRow; w: AccuracyRow }[] = [];
     for (const [i, rows] of t.rows.entries()) {
       const b = rows.find((r) => r.key === better), w = rows.find((r) => r.key === worse);
@@ -158,11 +146,7 @@ export function pairedClaims(t: SeededTables): PairedClaim[] {
     });
     const holdsOnMean = radii.every(({ difference: { mean } }) => orEqual ? mean >= 0 : mean > 0);
     out.push({
-      claim,
-      better,
-      worse,
-      orEqual,
-      from,
+      ...c,
       seeds: pairs.map((p) => p.seed),
       radii,
       holdsOnMean,
