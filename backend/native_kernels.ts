@@ -3,13 +3,18 @@
  * a native BLAS GEMM (`native_gemm.ts`) instead of XNNPACK, reading and writing the wasm heap in
  * place.
  *
- * - `Conv2D`: im2col of the input, then `cols @ W`.
- * - `Conv2DBackpropInput`: `dy @ W^T` into column form, then col2im (scatter-add).
- * - `Conv2DBackpropFilter`: `cols^T @ dy`, accumulated over batch chunks.
- * - `BatchMatMul`: one GEMM per batch entry, transposes done by the GEMM itself.
+ * Convolutions with enough work per image row of the filter ({@link BATCH_ROWS_MIN_WORK}; at
+ * batch 128, nearly all) run as one GEMM per output position and filter row, with the batch as
+ * the GEMM's rows, reading and writing the tensors where they lie:
+ * - `Conv2D`: `out[:, p] += x[:, run] @ W[run]`;
+ * - `Conv2DBackpropInput`: `dx[:, run] += dy[:, p] @ W[run]^T` (no col2im);
+ * - `Conv2DBackpropFilter`: `dW[run] += x[:, run]^T @ dy[:, p]`.
  *
- * Thin convolutions (fewer than {@link THIN_CONV_CHANNELS} output channels) stay on XNNPACK, which
- * is faster there. A 1x1, stride-1, unpadded convolution is a plain GEMM on the NHWC tensor itself (no im2col).
+ * The others go through column form: im2col of the input then `cols @ W`; `dy @ W^T` then col2im
+ * (scatter-add); `cols^T @ dy` accumulated over batch chunks. Of those, thin ones (fewer than
+ * {@link THIN_CONV_CHANNELS} output channels) stay on XNNPACK, which is faster there.
+ * `BatchMatMul`: one GEMM per batch entry, transposes done by the GEMM itself.
+ * A 1x1, stride-1, unpadded convolution is a plain GEMM on the NHWC tensor itself (no im2col).
  * The column buffer is cut into batch chunks of at most {@link MAX_COLUMN_ELEMENTS} floats, so
  * large layers do not need a large scratch buffer. Anything else (NCHW, non-float32 data,
  * batch shapes that do not broadcast simply) goes to the kernel registered before, so the
@@ -96,8 +101,8 @@ function isPointwise(g: Geometry): boolean {
 }
 
 /**
- * Below this many output channels a forward convolution runs faster in XNNPACK than as
- * im2col + GEMM: the GEMM's N is the output channel count, so the column copy, done in
+ * Below this many output channels a forward convolution that does not run as batch rows
+ * ({@link BATCH_ROWS_MIN_WORK}: small batches) runs faster in XNNPACK than as im2col + GEMM: the GEMM's N is the output channel count, so the column copy, done in
  * JavaScript, costs as much as the arithmetic. Measured at batch 128, 1 thread (ms, native /
  * XNNPACK): 8->8 channels 28x28: 10.8 / 3.8; 16->16 14x14: 6.2 / 3.4; 1->16: 3.3 / 1.9;
  * 32->32 7x7: 3.0 / 3.7; 32->64 stride 2: 4.4 / 7.1. The input gradient likewise, where its GEMM's
@@ -133,12 +138,12 @@ export function setThinConvChannels(channels: number): number {
 
 /** Whether a forward convolution goes to XNNPACK (see {@link THIN_CONV_CHANNELS}). */
 function thinForward(g: Geometry): boolean {
-  return g.outC < thinChannels && !isPointwise(g);
+  return g.outC < thinChannels && !isPointwise(g) && !batchRows(g);
 }
 
 /** Whether an input gradient goes to XNNPACK (see {@link THIN_CONV_CHANNELS}). */
 function thinBackpropInput(g: Geometry): boolean {
-  return g.outC < thinChannels && g.inC >= 8 && !isPointwise(g);
+  return g.outC < thinChannels && g.inC >= 8 && !isPointwise(g) && !batchRows(g);
 }
 
 /** Images per chunk so that one chunk's columns fit {@link MAX_COLUMN_ELEMENTS}. */
@@ -212,6 +217,76 @@ function movePatches(
 }
 
 /**
+ * Fewest multiply-adds per GEMM (batch x outC x fw x inC) for which a convolution runs as one
+ * GEMM per output position and filter row, with the batch as the GEMM's rows
+ * ({@link forEachTapRun}), instead of im2col + one large GEMM. Each such GEMM reads the input and
+ * writes the output where they lie (leading dimension = one image), so no patch is copied in
+ * JavaScript, and its operands fit in cache. Measured one kernel at a time at batch 128, one
+ * thread, OpenBLAS SkylakeX kernels (ms, batch rows / im2col / XNNPACK): the bench CNN's 32->64
+ * stride-2 layer (7.9e5 per call) forward 7.9 / 10.3 / 16.4, input gradient 2.1 / 4.8 / 24.3,
+ * filter gradient 1.4 / 3.6; 8->8 channels on 28x28 (2.5e4) forward 3.6 / 26.8 / 5.9, input
+ * gradient 4.1 / 15.5 / 5.8, filter gradient 3.9 / 14.9; 1->8 channels (3,072 per call) forward
+ * 1.8 / 5.2 / 1.9. Below this, the per-call cost (~0.4 us of FFI and packing) wins: at batch 8,
+ * 8->8 channels (1,536 per call) forward 0.85 / 0.84 / 0.39.
+ */
+export const BATCH_ROWS_MIN_WORK = 4096;
+
+let batchRowsMinWork = BATCH_ROWS_MIN_WORK;
+
+/**
+ * Sets {@link BATCH_ROWS_MIN_WORK} (0: every convolution with undilated columns runs batch-rows;
+ * `Infinity`: none does, as the kernel tests use to check both paths) and returns the previous
+ * value.
+ *
+ * @example
+ * ```ts
+ * import { BATCH_ROWS_MIN_WORK, setBatchRowsMinWork } from "./native_kernels.ts";
+ * const previous = setBatchRowsMinWork(Infinity); // im2col everywhere
+ * setBatchRowsMinWork(previous);
+ * console.log(previous === BATCH_ROWS_MIN_WORK); // true
+ * ```
+ */
+export function setBatchRowsMinWork(work: number): number {
+  if (!(work >= 0)) throw new Error(`batch-rows minimum work must be a number >= 0 or Infinity; got ${work}`);
+  const previous = batchRowsMinWork;
+  batchRowsMinWork = work;
+  return previous;
+}
+
+/** Whether a convolution runs as batch-row GEMMs ({@link BATCH_ROWS_MIN_WORK}). */
+function batchRows(g: Geometry): boolean {
+  // Undilated columns: a filter row's taps inside the image are one contiguous run per image.
+  return g.dw === 1 && g.batch * g.outC * g.fw * g.inC >= batchRowsMinWork;
+}
+
+/**
+ * Calls `body` for each output position (index `position` = oh * outW + ow) and each filter row
+ * that reaches into the image there: `image` is the offset of the row's first in-image tap within
+ * one image, `filterRow` the row of that tap in the filter read as a (fh*fw*inC) x outC matrix,
+ * and `k` the number of floats (taps x inC) in the run. Taps in the padding are left out, which
+ * is what zeros there would add. Needs `g.dw === 1`.
+ */
+function forEachTapRun(
+  g: Geometry,
+  body: (position: number, image: number, filterRow: number, k: number) => void,
+): void {
+  const { inH, inW, inC, outH, outW, fh, fw, sh, sw, dh, top, left } = g;
+  for (let oh = 0; oh < outH; oh++) {
+    const ih0 = oh * sh - top;
+    for (let ow = 0; ow < outW; ow++) {
+      const iw0 = ow * sw - left;
+      const kw0 = Math.max(0, -iw0), kw1 = Math.min(fw, inW - iw0);
+      if (kw1 <= kw0) continue;
+      for (let kh = 0; kh < fh; kh++) {
+        const ih = ih0 + kh * dh;
+        if (ih < 0 || ih >= inH) continue;
+        body(oh * outW + ow, (ih * inW + iw0 + kw0) * inC, (kh * fw + kw0) * inC, (kw1 - kw0) * inC);
+      }
+    }
+  }
+}
+
+/**
  * Calls `body` for each batch chunk of at most {@link imagesPerChunk} images: first image `b0`,
  * `nb` images, their `rows` (output positions) and the chunk's column buffer.
  */
@@ -248,6 +323,17 @@ function conv2D(gemm: NativeGemm, fallback: KernelFunc): KernelFunc {
       return out;
     }
     const rowsPerImage = g.outH * g.outW;
+    if (batchRows(g)) {
+      // out[:, p, :] = sum over filter rows of x[:, run, :] @ W[run, :]; positions whose every
+      // tap is in the padding get no GEMM, so start from zeros.
+      ov.fill(0);
+      const imageStride = g.inH * g.inW * g.inC, outStride = rowsPerImage * g.outC;
+      forEachTapRun(g, (p, image, row, kRun) => {
+        gemm.sgemm(false, false, g.batch, g.outC, kRun, 1, xv.subarray(image), imageStride,
+          wv.subarray(row * g.outC), g.outC, 1, ov.subarray(p * g.outC), outStride);
+      });
+      return out;
+    }
     forEachChunk(g, (b0, nb, rows, cols) => {
       movePatches(xv, g, b0, nb, cols, "gather");
       gemm.sgemm(false, false, rows, g.outC, k, 1, cols, k, wv, g.outC, 0, ov.subarray(b0 * rowsPerImage * g.outC), g.outC);
@@ -272,6 +358,15 @@ function conv2DBackpropInput(gemm: NativeGemm, fallback: KernelFunc): KernelFunc
     }
     dx.fill(0);
     const rowsPerImage = g.outH * g.outW;
+    if (batchRows(g)) {
+      // dx[:, run, :] += dy[:, p, :] @ W[run, :]^T, straight into the image: no col2im.
+      const imageStride = g.inH * g.inW * g.inC, dyStride = rowsPerImage * g.outC;
+      forEachTapRun(g, (p, image, row, kRun) => {
+        gemm.sgemm(false, true, g.batch, kRun, g.outC, 1, dyv.subarray(p * g.outC), dyStride,
+          wv.subarray(row * g.outC), g.outC, 1, dx.subarray(image), imageStride);
+      });
+      return out;
+    }
     forEachChunk(g, (b0, nb, rows, cols) => {
       gemm.sgemm(false, true, rows, k, g.outC, 1, dyv.subarray(b0 * rowsPerImage * g.outC), g.outC, wv, g.outC, 0, cols, k);
       movePatches(dx, g, b0, nb, cols, "scatterAdd");
@@ -294,6 +389,16 @@ function conv2DBackpropFilter(gemm: NativeGemm, fallback: KernelFunc): KernelFun
       return out;
     }
     const rowsPerImage = g.outH * g.outW;
+    if (batchRows(g)) {
+      // dW[run, :] += x[:, run, :]^T @ dy[:, p, :]; filter taps no position reaches stay 0.
+      dw.fill(0);
+      const imageStride = g.inH * g.inW * g.inC, dyStride = rowsPerImage * g.outC;
+      forEachTapRun(g, (p, image, row, kRun) => {
+        gemm.sgemm(true, false, kRun, g.outC, g.batch, 1, xv.subarray(image), imageStride,
+          dyv.subarray(p * g.outC), dyStride, 1, dw.subarray(row * g.outC), g.outC);
+      });
+      return out;
+    }
     forEachChunk(g, (b0, nb, rows, cols) => {
       movePatches(xv, g, b0, nb, cols, "gather");
       const dyChunk = dyv.subarray(b0 * rowsPerImage * g.outC);
