@@ -21,6 +21,8 @@ export interface NativeGemm {
    * than {@link PARALLEL_GEMM_MIN_WORK} multiply-adds run on one.
    */
   readonly threads: number;
+  /** The kernels OpenBLAS runs (`openblas_get_corename`, e.g. "SkylakeX"); `null` if not OpenBLAS. */
+  readonly coreName: string | null;
   /**
    * `C[m x n] = alpha * op(A) * op(B) + beta * C`; `op(A)` is m x k, `op(B)` is k x n; leading
    * dimensions in elements (row-major). The views must hold what the dimensions address.
@@ -81,7 +83,112 @@ const SYMBOLS = {
   },
   openblas_set_num_threads: { parameters: ["i32"], result: "void", optional: true },
   openblas_get_num_threads: { parameters: [], result: "i32", optional: true },
+  openblas_get_corename: { parameters: [], result: "pointer", optional: true },
 } as const;
+
+/** The CPU flags OpenBLAS' SkylakeX kernels need (AVX-512 Foundation, CD, BW, DQ, VL). */
+const AVX512_FLAGS = ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"] as const;
+
+/** OpenBLAS' core types whose float32 GEMM is its AVX-512 one. */
+const AVX512_CORES = ["skylakex", "cooperlake", "sapphirerapids"];
+
+/**
+ * OpenBLAS' AVX-512 core type for a CPU, given the text of its `/proc/cpuinfo`: `"Cooperlake"`
+ * where it also has `avx512_bf16` (what OpenBLAS itself detects on such CPUs), `"SkylakeX"` where
+ * it has the AVX-512 flags those kernels need, else `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { openblasCoreTypeFor } from "./native_gemm.ts";
+ * openblasCoreTypeFor("flags\t: fpu sse2 avx2 fma avx512f avx512cd avx512bw avx512dq avx512vl\n"); // "SkylakeX"
+ * openblasCoreTypeFor("flags\t: fpu sse2 avx2 fma\n"); // undefined
+ * ```
+ */
+export function openblasCoreTypeFor(cpuinfo: string): "Cooperlake" | "SkylakeX" | undefined {
+  const line = cpuinfo.split("\n").find((l) => /^flags\s*:/.test(l));
+  if (line == null) return undefined;
+  const flags = new Set(line.slice(line.indexOf(":") + 1).trim().split(/\s+/));
+  if (!AVX512_FLAGS.every((f) => flags.has(f))) return undefined;
+  return flags.has("avx512_bf16") ? "Cooperlake" : "SkylakeX";
+}
+
+/**
+ * The OpenBLAS core type kdiga loads its BLAS with, or `undefined` to leave OpenBLAS' own choice
+ * (which follows `OPENBLAS_CORETYPE`, `inherited` here, when that is set). `setting` is
+ * `KDIGA_BLAS_CORETYPE`:
+ * - `auto` or unset: on a CPU with AVX-512, OpenBLAS' AVX-512 kernels ({@link openblasCoreTypeFor}),
+ *   even over an inherited `OPENBLAS_CORETYPE` that names older ones: machines set that to pin a
+ *   baseline for every program (this one pins Haswell, whose AVX2 GEMM ran the bench CNN's
+ *   6272x64x288 product in 2.91 ms, one thread, against 1.42 ms for SkylakeX's). Otherwise
+ *   (no AVX-512, `cpuinfo` unknown, or an AVX-512 core already inherited) OpenBLAS' choice;
+ * - `inherit`: OpenBLAS' choice, whatever the CPU;
+ * - an OpenBLAS core name (`Haswell`, `SkylakeX`, `Zen`, ...): that one.
+ *
+ * @example
+ * ```ts
+ * import { resolveOpenblasCoreType } from "./native_gemm.ts";
+ * const avx512 = "flags\t: avx2 avx512f avx512cd avx512bw avx512dq avx512vl\n";
+ * resolveOpenblasCoreType(undefined, avx512, "Haswell"); // "SkylakeX"
+ * resolveOpenblasCoreType("inherit", avx512, "Haswell"); // undefined
+ * resolveOpenblasCoreType("Zen", avx512, undefined); // "Zen"
+ * ```
+ */
+export function resolveOpenblasCoreType(
+  setting: string | undefined,
+  cpuinfo: string | undefined,
+  inherited: string | undefined,
+): string | undefined {
+  const value = setting ?? "auto";
+  if (value === "inherit") return undefined;
+  if (value === "auto") {
+    if (cpuinfo === undefined) return undefined;
+    if (inherited !== undefined && AVX512_CORES.includes(inherited.toLowerCase())) return undefined;
+    return openblasCoreTypeFor(cpuinfo);
+  }
+  if (!/^[A-Za-z][A-Za-z0-9]*$/.test(value)) {
+    throw new Error(
+      `KDIGA_BLAS_CORETYPE must be 'auto', 'inherit' or an OpenBLAS core name (e.g. Haswell, SkylakeX, Zen); got '${value}'`,
+    );
+  }
+  return value;
+}
+
+function readCpuinfo(): string | undefined {
+  try {
+    return Deno.readTextFileSync("/proc/cpuinfo");
+  } catch {
+    return undefined; // not Linux, or no read permission
+  }
+}
+
+function envOrUndefined(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined; // no env permission
+  }
+}
+
+/**
+ * Runs `load` with `OPENBLAS_CORETYPE` (read by OpenBLAS when it loads) set to `core`, then puts
+ * the variable back as it was, so that processes kdiga starts (e.g. the bench's PyTorch
+ * reference) inherit what the user set, not kdiga's choice.
+ */
+function withCoreType<T>(core: string | undefined, load: () => T): T {
+  const inherited = envOrUndefined("OPENBLAS_CORETYPE");
+  if (core === undefined || core === inherited) return load();
+  try {
+    Deno.env.set("OPENBLAS_CORETYPE", core);
+  } catch {
+    return load(); // no env permission: OpenBLAS keeps its own choice, which the backend reports
+  }
+  try {
+    return load();
+  } finally {
+    if (inherited === undefined) Deno.env.delete("OPENBLAS_CORETYPE");
+    else Deno.env.set("OPENBLAS_CORETYPE", inherited);
+  }
+}
 
 /** Libraries tried, in order, when `KDIGA_BLAS` does not name one. */
 export const NATIVE_GEMM_LIBRARIES = [
@@ -135,10 +242,14 @@ function checkViews(
  */
 const openblasThreadsNow = new Map<string, number>();
 
+/** Whether the notice that kdiga's core type overrides `OPENBLAS_CORETYPE` was printed. */
+let toldOverride = false;
+
 /**
  * Loads a native `cblas_sgemm`: the library named by `path`, else `KDIGA_BLAS`, else the first of
  * {@link NATIVE_GEMM_LIBRARIES} that loads. OpenBLAS runs large GEMMs on `KDIGA_BLAS_THREADS`
- * threads if set, else `threads`, else its own default, and small ones on one ({@link gemmThreads}).
+ * threads if set, else `threads`, else its own default, and small ones on one ({@link gemmThreads}),
+ * with the kernels {@link resolveOpenblasCoreType} picks (`KDIGA_BLAS_CORETYPE`).
  * Returns `null` when none does and no path was named;
  * throws (naming the path and the error) when a named library fails. Needs `--allow-ffi`.
  *
@@ -163,10 +274,15 @@ export function loadNativeGemm(path?: string, threads?: number): NativeGemm | nu
   try {
     if (Deno.env.get("OPENBLAS_THREAD_TIMEOUT") === undefined) Deno.env.set("OPENBLAS_THREAD_TIMEOUT", "4");
   } catch { /* no env permission: OpenBLAS keeps its default */ }
+  const core = resolveOpenblasCoreType(
+    envOrUndefined("KDIGA_BLAS_CORETYPE"),
+    readCpuinfo(),
+    envOrUndefined("OPENBLAS_CORETYPE"),
+  );
   for (const library of candidates) {
     let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
     try {
-      lib = Deno.dlopen(library, SYMBOLS);
+      lib = withCoreType(core, () => Deno.dlopen(library, SYMBOLS));
     } catch (e) {
       errors.push(`${library}: ${(e as Error).message.split("\n")[0]}`);
       continue;
@@ -180,9 +296,26 @@ export function loadNativeGemm(path?: string, threads?: number): NativeGemm | nu
     }
     const actualThreads = s.openblas_get_num_threads ? s.openblas_get_num_threads() : 1;
     openblasThreadsNow.set(library, actualThreads);
+    const corePointer = s.openblas_get_corename ? s.openblas_get_corename() : null;
+    const coreName = corePointer == null ? null : Deno.UnsafePointerView.getCString(corePointer);
+    const asked = envOrUndefined("KDIGA_BLAS_CORETYPE");
+    if (coreName != null && core !== undefined && asked !== undefined && asked !== "auto" &&
+      coreName.toLowerCase() !== core.toLowerCase()) {
+      throw new Error(
+        `KDIGA_BLAS_CORETYPE=${asked}: ${library} runs its '${coreName}' kernels instead (an unknown core name, or one this build lacks)`,
+      );
+    }
+    const inherited = envOrUndefined("OPENBLAS_CORETYPE");
+    if (coreName != null && inherited !== undefined && coreName.toLowerCase() !== inherited.toLowerCase() && !toldOverride) {
+      toldOverride = true;
+      console.error(
+        `kdiga: OpenBLAS runs its ${coreName} kernels, chosen for this CPU, not OPENBLAS_CORETYPE=${inherited} (KDIGA_BLAS_CORETYPE=inherit keeps that)`,
+      );
+    }
     return {
       library,
       threads: actualThreads,
+      coreName,
       sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
         checkDims(m, n, k, lda, ldb, ldc, tA, tB);
         checkViews(m, n, k, tA, tB, a, lda, b, ldb, c, ldc);

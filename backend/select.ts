@@ -239,7 +239,11 @@ export function nativeGemmLibrary(): string | null {
 function gemmDescription(): string {
   if (nativeGemm == null) return "XNNPACK";
   const t = nativeGemm.threads;
-  return `native GEMM ${nativeGemm.library}${t > 1 ? ` (${t} threads on large products)` : ""}`;
+  const details = [
+    ...(nativeGemm.coreName ? [`${nativeGemm.coreName} kernels`] : []),
+    ...(t > 1 ? [`${t} threads on large products`] : []),
+  ];
+  return `native GEMM ${nativeGemm.library}${details.length ? ` (${details.join(", ")})` : ""}`;
 }
 
 /**

@@ -11,10 +11,14 @@ import {
   describeBackend,
   gemmThreads,
   loadNativeGemm,
+  openblasCoreTypeFor,
+  resolveOpenblasCoreType,
+  BATCH_ROWS_MIN_WORK,
   MAX_COLUMN_ELEMENTS,
   NATIVE_GEMM_INSTALL_HINT,
   nativeGemmLibrary,
   PARALLEL_GEMM_MIN_WORK,
+  setBatchRowsMinWork,
   setThinConvChannels,
   THIN_CONV_CHANNELS,
   useBackend,
@@ -23,6 +27,7 @@ import { seededRandom } from "../util/rng.ts";
 import { assertMemoryFlat, type ConvCase, randomArray, runOn } from "./conv_cases.ts";
 
 const available = loadNativeGemm() != null;
+const AVX512_CORE_NAMES = ["skylakex", "cooperlake", "sapphirerapids"];
 if (!available) console.error(`native kernel tests ignored: no BLAS library loads (${NATIVE_GEMM_INSTALL_HINT})`);
 
 await useBackend("cpu");
@@ -119,11 +124,31 @@ Deno.test({
 });
 
 Deno.test({
-  name: "native Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter match cpu",
+  name: "native Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter match cpu, by im2col and by batch rows",
   ignore: !available,
   async fn() {
-    const rand = seededRandom(3);
-    for (const c of CASES) await checkCase(c, rand);
+    // Infinity: every convolution by im2col + one GEMM; 0: every undilated one by batch-row GEMMs.
+    for (const minWork of [Infinity, 0]) {
+      const previous = setBatchRowsMinWork(minWork);
+      try {
+        const rand = seededRandom(3);
+        for (const c of CASES) await checkCase(c, rand);
+      } finally {
+        setBatchRowsMinWork(previous);
+      }
+    }
+  },
+});
+
+Deno.test({
+  name: "the bench CNN's second layer runs by batch rows by default and matches cpu",
+  ignore: !available,
+  async fn() {
+    const c: Case = { batch: 128, h: 14, w: 14, cin: 32, cout: 64, kh: 3, kw: 3, stride: [2, 2], pad: [[0, 0], [1, 1], [1, 1], [0, 0]] };
+    assert.ok(c.batch * c.cout * c.kw * c.cin >= BATCH_ROWS_MIN_WORK);
+    await checkCase(c, seededRandom(7));
+    assert.throws(() => setBatchRowsMinWork(-1), /number >= 0 or Infinity; got -1/);
+    assert.throws(() => setBatchRowsMinWork(NaN), /got NaN/);
   },
 });
 
@@ -282,7 +307,94 @@ Deno.test({
   name: "the default native GEMM runs its large products on every core and says so",
   ignore: !available || (navigator.hardwareConcurrency ?? 1) < 2,
   fn() {
-    assert.match(describeBackend(), /^wasm \(1 thread, native GEMM .* \(\d+ threads on large products\)\)$/);
+    assert.match(describeBackend(), /^wasm \(1 thread, native GEMM .* \((?:\w+ kernels, )?\d+ threads on large products\)\)$/);
+  },
+});
+
+Deno.test("OpenBLAS' AVX-512 kernels are asked for exactly where the CPU has every flag they need", () => {
+  const flags = "fpu sse2 avx2 fma avx512f avx512cd avx512bw avx512dq avx512vl";
+  assert.equal(openblasCoreTypeFor(`processor\t: 0\nflags\t\t: ${flags}\nbugs\t: none\n`), "SkylakeX");
+  assert.equal(openblasCoreTypeFor(`flags\t: ${flags} avx512_bf16\n`), "Cooperlake");
+  for (const missing of ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]) {
+    const without = flags.split(" ").filter((f) => f !== missing).join(" ");
+    assert.equal(openblasCoreTypeFor(`flags\t: ${without} avx512_bf16\n`), undefined, `without ${missing}`);
+  }
+  // A flag's name inside another line (e.g. "bugs") does not count; ARM's cpuinfo has no "flags".
+  assert.equal(openblasCoreTypeFor(`flags\t: fpu avx2\nbugs\t: ${flags}\n`), undefined);
+  assert.equal(openblasCoreTypeFor("Features\t: fp asimd\n"), undefined);
+});
+
+Deno.test("KDIGA_BLAS_CORETYPE: auto lifts an inherited pre-AVX-512 pin on an AVX-512 CPU; inherit and names are obeyed", () => {
+  const avx512 = "flags\t: avx2 avx512f avx512cd avx512bw avx512dq avx512vl\n", avx2 = "flags\t: avx2 fma\n";
+  assert.equal(resolveOpenblasCoreType(undefined, avx512, "Haswell"), "SkylakeX");
+  assert.equal(resolveOpenblasCoreType("auto", avx512, undefined), "SkylakeX");
+  assert.equal(resolveOpenblasCoreType("auto", avx512, "cooperlake"), undefined, "an AVX-512 pin is kept");
+  assert.equal(resolveOpenblasCoreType("auto", avx2, "Haswell"), undefined);
+  assert.equal(resolveOpenblasCoreType("auto", undefined, "Haswell"), undefined, "CPU unknown: OpenBLAS chooses");
+  assert.equal(resolveOpenblasCoreType("inherit", avx512, "Haswell"), undefined);
+  assert.equal(resolveOpenblasCoreType("Zen", avx512, "Haswell"), "Zen");
+  assert.throws(() => resolveOpenblasCoreType("Sky lake", avx512, undefined), /KDIGA_BLAS_CORETYPE must be 'auto', 'inherit' or an OpenBLAS core name .*; got 'Sky lake'/);
+  assert.throws(() => resolveOpenblasCoreType("", avx512, undefined), /got ''/);
+});
+
+Deno.test({
+  name: "the loaded OpenBLAS runs the kernels kdiga asked for, and OPENBLAS_CORETYPE is left as it was",
+  ignore: !available,
+  fn() {
+    const inherited = Deno.env.get("OPENBLAS_CORETYPE");
+    const gemm = loadNativeGemm()!;
+    assert.equal(Deno.env.get("OPENBLAS_CORETYPE"), inherited);
+    if (gemm.coreName == null) return; // a BLAS other than OpenBLAS: no core types
+    let cpuinfo: string | undefined;
+    try {
+      cpuinfo = Deno.readTextFileSync("/proc/cpuinfo");
+    } catch { /* not Linux */ }
+    const wanted = resolveOpenblasCoreType(Deno.env.get("KDIGA_BLAS_CORETYPE"), cpuinfo, inherited) ?? inherited;
+    if (wanted !== undefined) assert.equal(gemm.coreName.toLowerCase(), wanted.toLowerCase());
+    if (cpuinfo !== undefined && openblasCoreTypeFor(cpuinfo) !== undefined && Deno.env.get("KDIGA_BLAS_CORETYPE") === undefined) {
+      assert.ok(AVX512_CORE_NAMES.includes(gemm.coreName.toLowerCase()), `an AVX-512 CPU runs ${gemm.coreName}`);
+    }
+  },
+});
+
+/** Runs `code` in a fresh Deno process with `env` added; returns its exit code and output. */
+async function runFresh(code: string, env: Record<string, string>): Promise<{ code: number; output: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", code],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, output: decode(out.stdout) + decode(out.stderr) };
+}
+
+Deno.test({
+  name: "KDIGA_BLAS_CORETYPE picks the kernels of a fresh process; a name OpenBLAS does not run is an error",
+  ignore: !available,
+  async fn() {
+    const module = new URL("../backend/native_gemm.ts", import.meta.url).href;
+    const code = `import { loadNativeGemm } from "${module}";
+      console.log("core=" + loadNativeGemm().coreName + " env=" + Deno.env.get("OPENBLAS_CORETYPE"));`;
+    const haswell = await runFresh(code, { KDIGA_BLAS_CORETYPE: "Haswell", OPENBLAS_CORETYPE: "Prescott" });
+    if (haswell.output.includes("core=null")) return; // not OpenBLAS
+    assert.equal(haswell.code, 0, haswell.output);
+    // kdiga's choice is for its own load: the variable children inherit is the user's.
+    assert.match(haswell.output, /core=Haswell env=Prescott/);
+    let cpuinfo: string | undefined;
+    try {
+      cpuinfo = Deno.readTextFileSync("/proc/cpuinfo");
+    } catch { /* not Linux */ }
+    const best = cpuinfo === undefined ? undefined : openblasCoreTypeFor(cpuinfo);
+    if (best !== undefined) {
+      const auto = await runFresh(code, { KDIGA_BLAS_CORETYPE: "auto", OPENBLAS_CORETYPE: "Haswell" });
+      assert.equal(auto.code, 0, auto.output);
+      assert.match(auto.output, new RegExp(`core=${best} env=Haswell`));
+      assert.match(auto.output, new RegExp(`OpenBLAS runs its ${best} kernels, chosen for this CPU, not OPENBLAS_CORETYPE=Haswell`));
+    }
+    const unknown = await runFresh(code, { KDIGA_BLAS_CORETYPE: "NoSuchCore" });
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.output, /KDIGA_BLAS_CORETYPE=NoSuchCore: .* runs its '\w+' kernels instead/);
   },
 });
 
