@@ -102,8 +102,9 @@ function isPointwise(g: Geometry): boolean {
 
 /**
  * Below this many output channels a forward convolution that does not run as batch rows
- * ({@link BATCH_ROWS_MIN_WORK}: small batches) runs faster in XNNPACK than as im2col + GEMM: the GEMM's N is the output channel count, so the column copy, done in
- * JavaScript, costs as much as the arithmetic. Measured at batch 128, 1 thread (ms, native /
+ * ({@link BATCH_ROWS_MIN_WORK}: small batches) runs faster in XNNPACK than as im2col + GEMM: the
+ * GEMM's N is the output channel count, so the column copy, done in JavaScript, costs as much as
+ * the arithmetic. Measured at batch 128, 1 thread (ms, native /
  * XNNPACK): 8->8 channels 28x28: 10.8 / 3.8; 16->16 14x14: 6.2 / 3.4; 1->16: 3.3 / 1.9;
  * 32->32 7x7: 3.0 / 3.7; 32->64 stride 2: 4.4 / 7.1. The input gradient likewise, where its GEMM's
  * inner dimension (the output channels) is short and the input channels are not (8->8: 11.1 /
@@ -226,7 +227,7 @@ function movePatches(
  * stride-2 layer (7.9e5 per call) forward 7.9 / 10.3 / 16.4, input gradient 2.1 / 4.8 / 24.3,
  * filter gradient 1.4 / 3.6; 8->8 channels on 28x28 (2.5e4) forward 3.6 / 26.8 / 5.9, input
  * gradient 4.1 / 15.5 / 5.8, filter gradient 3.9 / 14.9; 1->8 channels (3,072 per call) forward
- * 1.8 / 5.2 / 1.9. Below this, the per-call cost (~0.4 us of FFI and packing) wins: at batch 8,
+ * 1.8 / 5.2 / 1.9. Below this, the per-call cost (~0.5-1 us, mostly OpenBLAS' packing) wins: at batch 8,
  * 8->8 channels (1,536 per call) forward 0.85 / 0.84 / 0.39.
  */
 export const BATCH_ROWS_MIN_WORK = 4096;
