@@ -3,8 +3,8 @@
  * a native BLAS GEMM (`native_gemm.ts`) instead of XNNPACK, reading and writing the wasm heap in
  * place.
  *
- * Convolutions with enough work per image row of the filter ({@link BATCH_ROWS_MIN_WORK}; at
- * batch 128, nearly all) run as one GEMM per output position and filter row, with the batch as
+ * Convolutions with enough work per image row of the filter ({@link BATCH_ROWS_MIN_WORK}) and a
+ * batch of at least {@link BATCH_ROWS_MIN_BATCH} (at batch 128, nearly all) run as one GEMM per output position and filter row, with the batch as
  * the GEMM's rows, reading and writing the tensors where they lie:
  * - `Conv2D`: `out[:, p] += x[:, run] @ W[run]`;
  * - `Conv2DBackpropInput`: `dx[:, run] += dy[:, p] @ W[run]^T` (no col2im);
@@ -235,9 +235,9 @@ export const BATCH_ROWS_MIN_WORK = 4096;
 let batchRowsMinWork = BATCH_ROWS_MIN_WORK;
 
 /**
- * Sets {@link BATCH_ROWS_MIN_WORK} (0: every convolution with undilated columns runs batch-rows;
- * `Infinity`: none does, as the kernel tests use to check both paths) and returns the previous
- * value.
+ * Sets {@link BATCH_ROWS_MIN_WORK} (0: every convolution with undilated columns and a batch of at
+ * least {@link BATCH_ROWS_MIN_BATCH} runs batch rows; `Infinity`: none does, as the kernel tests
+ * use to check both paths) and returns the previous value.
  *
  * @example
  * ```ts
@@ -254,10 +254,40 @@ export function setBatchRowsMinWork(work: number): number {
   return previous;
 }
 
-/** Whether a convolution runs as batch-row GEMMs ({@link BATCH_ROWS_MIN_WORK}). */
+/**
+ * Smallest batch that runs as batch rows ({@link BATCH_ROWS_MIN_WORK}): a batch is the GEMMs' row
+ * count, and with a few rows each GEMM is little more than its call. Measured one kernel at a
+ * time (ms, batch rows / im2col), 16x16x64 -> 64 channels: batch 1 forward 0.46 / 0.22, filter
+ * gradient 0.67 / 0.23; batch 2: 0.45 / 0.35, 0.72 / 0.31; batch 8: 0.90 / 1.29, 1.21 / 1.24;
+ * batch 16: 1.70 / 2.77, 2.26 / 2.67.
+ */
+export const BATCH_ROWS_MIN_BATCH = 8;
+
+let batchRowsMinBatch = BATCH_ROWS_MIN_BATCH;
+
+/**
+ * Sets {@link BATCH_ROWS_MIN_BATCH} (with {@link setBatchRowsMinWork}(0), 0 sends every
+ * undilated convolution to batch rows, as the kernel tests do) and returns the previous value.
+ *
+ * @example
+ * ```ts
+ * import { BATCH_ROWS_MIN_BATCH, setBatchRowsMinBatch } from "./native_kernels.ts";
+ * const previous = setBatchRowsMinBatch(0);
+ * setBatchRowsMinBatch(previous);
+ * console.log(previous === BATCH_ROWS_MIN_BATCH); // true
+ * ```
+ */
+export function setBatchRowsMinBatch(batch: number): number {
+  if (!Number.isInteger(batch) || batch < 0) throw new Error(`batch-rows minimum batch must be an integer >= 0; got ${batch}`);
+  const previous = batchRowsMinBatch;
+  batchRowsMinBatch = batch;
+  return previous;
+}
+
+/** Whether a convolution runs as batch-row GEMMs ({@link BATCH_ROWS_MIN_WORK}, {@link BATCH_ROWS_MIN_BATCH}). */
 function batchRows(g: Geometry): boolean {
   // Undilated columns: a filter row's taps inside the image are one contiguous run per image.
-  return g.dw === 1 && g.batch * g.outC * g.fw * g.inC >= batchRowsMinWork;
+  return g.dw === 1 && g.batch >= batchRowsMinBatch && g.batch * g.outC * g.fw * g.inC >= batchRowsMinWork;
 }
 
 /**

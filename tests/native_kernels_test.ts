@@ -13,11 +13,13 @@ import {
   loadNativeGemm,
   openblasCoreTypeFor,
   resolveOpenblasCoreType,
+  BATCH_ROWS_MIN_BATCH,
   BATCH_ROWS_MIN_WORK,
   MAX_COLUMN_ELEMENTS,
   NATIVE_GEMM_INSTALL_HINT,
   nativeGemmLibrary,
   PARALLEL_GEMM_MIN_WORK,
+  setBatchRowsMinBatch,
   setBatchRowsMinWork,
   setThinConvChannels,
   THIN_CONV_CHANNELS,
@@ -129,12 +131,13 @@ Deno.test({
   async fn() {
     // Infinity: every convolution by im2col + one GEMM; 0: every undilated one by batch-row GEMMs.
     for (const minWork of [Infinity, 0]) {
-      const previous = setBatchRowsMinWork(minWork);
+      const previous = setBatchRowsMinWork(minWork), previousBatch = setBatchRowsMinBatch(0);
       try {
         const rand = seededRandom(3);
         for (const c of CASES) await checkCase(c, rand);
       } finally {
         setBatchRowsMinWork(previous);
+        setBatchRowsMinBatch(previousBatch);
       }
     }
   },
@@ -145,10 +148,11 @@ Deno.test({
   ignore: !available,
   async fn() {
     const c: Case = { batch: 128, h: 14, w: 14, cin: 32, cout: 64, kh: 3, kw: 3, stride: [2, 2], pad: [[0, 0], [1, 1], [1, 1], [0, 0]] };
-    assert.ok(c.batch * c.cout * c.kw * c.cin >= BATCH_ROWS_MIN_WORK);
+    assert.ok(c.batch * c.cout * c.kw * c.cin >= BATCH_ROWS_MIN_WORK && c.batch >= BATCH_ROWS_MIN_BATCH);
     await checkCase(c, seededRandom(7));
     assert.throws(() => setBatchRowsMinWork(-1), /number >= 0 or Infinity; got -1/);
     assert.throws(() => setBatchRowsMinWork(NaN), /got NaN/);
+    assert.throws(() => setBatchRowsMinBatch(1.5), /minimum batch must be an integer >= 0; got 1.5/);
   },
 });
 
