@@ -223,12 +223,13 @@ function movePatches(
  * ({@link forEachTapRun}), instead of im2col + one large GEMM. Each such GEMM reads the input and
  * writes the output where they lie (leading dimension = one image), so no patch is copied in
  * JavaScript, and its operands fit in cache. Measured one kernel at a time at batch 128, one
- * thread, OpenBLAS SkylakeX kernels (ms, batch rows / im2col / XNNPACK): the bench CNN's 32->64
- * stride-2 layer (7.9e5 per call) forward 7.9 / 10.3 / 16.4, input gradient 2.1 / 4.8 / 24.3,
- * filter gradient 1.4 / 3.6; 8->8 channels on 28x28 (2.5e4) forward 3.6 / 26.8 / 5.9, input
- * gradient 4.1 / 15.5 / 5.8, filter gradient 3.9 / 14.9; 1->8 channels (3,072 per call) forward
- * 1.8 / 5.2 / 1.9. Below this, the per-call cost (~0.5-1 us, mostly OpenBLAS' packing) wins: at batch 8,
- * 8->8 channels (1,536 per call) forward 0.85 / 0.84 / 0.39.
+ * thread, OpenBLAS' AVX-512 kernels (ms, batch rows / im2col / XNNPACK): the bench CNN's 32->64
+ * stride-2 layer (7.9e5 per call) forward 1.3 / 3.0 / 7.0, input gradient 1.7 / 3.4 / 13.2,
+ * filter gradient 1.4 / 3.0; 8->8 channels on 28x28 (2.5e4) forward 2.9 / 10.1 / 3.8, input
+ * gradient 2.7 / 10.1 / 3.7, filter gradient 3.2 / 11.2; 1->8 channels (3,072 per call) forward
+ * 1.0 / 3.0 / 1.0. Below this, the per-call cost (~0.5-1 us, mostly OpenBLAS' packing) wins: at
+ * batch 8, 8->8 channels (1,536 per call) forward 0.54 / 0.59 / 0.22, input gradient 0.82 / 0.55
+ * / 0.25.
  */
 export const BATCH_ROWS_MIN_WORK = 4096;
 
@@ -257,9 +258,10 @@ export function setBatchRowsMinWork(work: number): number {
 /**
  * Smallest batch that runs as batch rows ({@link BATCH_ROWS_MIN_WORK}): a batch is the GEMMs' row
  * count, and with a few rows each GEMM is little more than its call. Measured one kernel at a
- * time (ms, batch rows / im2col), 16x16x64 -> 64 channels: batch 1 forward 0.46 / 0.22, filter
- * gradient 0.67 / 0.23; batch 2: 0.45 / 0.35, 0.72 / 0.31; batch 8: 0.90 / 1.29, 1.21 / 1.24;
- * batch 16: 1.70 / 2.77, 2.26 / 2.67.
+ * time, 16x16x64 -> 64 channels (ms, batch rows / im2col; forward, input gradient, filter
+ * gradient): batch 1 0.45 / 0.16, 0.67 / 0.23, 0.65 / 0.15; batch 4 0.55 / 0.62, 0.94 / 0.97,
+ * 0.85 / 0.64; batch 8 0.95 / 1.24, 2.94 / 2.02, 1.26 / 1.27; batch 16 1.70 / 2.89, 3.73 / 4.10,
+ * 2.39 / 2.96.
  */
 export const BATCH_ROWS_MIN_BATCH = 8;
 

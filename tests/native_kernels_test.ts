@@ -8,17 +8,17 @@
 import * as tf from "@tensorflow/tfjs-core";
 import assert from "node:assert/strict";
 import {
+  BATCH_ROWS_MIN_BATCH,
+  BATCH_ROWS_MIN_WORK,
   describeBackend,
   gemmThreads,
   loadNativeGemm,
-  openblasCoreTypeFor,
-  resolveOpenblasCoreType,
-  BATCH_ROWS_MIN_BATCH,
-  BATCH_ROWS_MIN_WORK,
   MAX_COLUMN_ELEMENTS,
   NATIVE_GEMM_INSTALL_HINT,
   nativeGemmLibrary,
+  openblasCoreTypeFor,
   PARALLEL_GEMM_MIN_WORK,
+  resolveOpenblasCoreType,
   setBatchRowsMinBatch,
   setBatchRowsMinWork,
   setThinConvChannels,
