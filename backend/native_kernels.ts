@@ -226,10 +226,11 @@ function movePatches(
  * thread, OpenBLAS' AVX-512 kernels (ms, batch rows / im2col / XNNPACK): the bench CNN's 32->64
  * stride-2 layer (7.9e5 per call) forward 1.3 / 3.0 / 7.0, input gradient 1.7 / 3.4 / 13.2,
  * filter gradient 1.4 / 3.0; 8->8 channels on 28x28 (2.5e4) forward 2.9 / 10.1 / 3.8, input
- * gradient 2.7 / 10.1 / 3.7, filter gradient 3.2 / 11.2; 1->8 channels (3,072 per call) forward
- * 1.0 / 3.0 / 1.0. Below this, the per-call cost (~0.5-1 us, mostly OpenBLAS' packing) wins: at
- * batch 8, 8->8 channels (1,536 per call) forward 0.54 / 0.59 / 0.22, input gradient 0.82 / 0.55
- * / 0.25.
+ * gradient 2.7 / 10.1 / 3.7, filter gradient 3.2 / 11.2. Near the threshold the paths are
+ * close: 1->8 channels (3,072 per call, so not batch rows) forward 1.0 / 3.0 / 1.0, input
+ * gradient 1.8 / 2.5 / 2.4. Further below, the per-call cost (~0.5-1 us, mostly OpenBLAS'
+ * packing) wins: at batch 8, 8->8 channels (1,536 per call) forward 0.54 / 0.59 / 0.22, input
+ * gradient 0.82 / 0.55 / 0.25.
  */
 export const BATCH_ROWS_MIN_WORK = 4096;
 
