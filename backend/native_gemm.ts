@@ -171,11 +171,10 @@ function envOrUndefined(name: string): string | undefined {
 
 /**
  * Runs `load` with `OPENBLAS_CORETYPE` (read by OpenBLAS when it loads) set to `core`, then puts
- * the variable back as it was, so that processes kdiga starts (e.g. the bench's PyTorch
+ * the variable back as it was (`inherited`), so that processes kdiga starts (e.g. the bench's PyTorch
  * reference) inherit what the user set, not kdiga's choice.
  */
-function withCoreType<T>(core: string | undefined, load: () => T): T {
-  const inherited = envOrUndefined("OPENBLAS_CORETYPE");
+function withCoreType<T>(core: string | undefined, inherited: string | undefined, load: () => T): T {
   if (core === undefined || core === inherited) return load();
   try {
     Deno.env.set("OPENBLAS_CORETYPE", core);
@@ -274,15 +273,13 @@ export function loadNativeGemm(path?: string, threads?: number): NativeGemm | nu
   try {
     if (Deno.env.get("OPENBLAS_THREAD_TIMEOUT") === undefined) Deno.env.set("OPENBLAS_THREAD_TIMEOUT", "4");
   } catch { /* no env permission: OpenBLAS keeps its default */ }
-  const core = resolveOpenblasCoreType(
-    envOrUndefined("KDIGA_BLAS_CORETYPE"),
-    readCpuinfo(),
-    envOrUndefined("OPENBLAS_CORETYPE"),
-  );
+  const asked = envOrUndefined("KDIGA_BLAS_CORETYPE");
+  const inherited = envOrUndefined("OPENBLAS_CORETYPE");
+  const core = resolveOpenblasCoreType(asked, readCpuinfo(), inherited);
   for (const library of candidates) {
     let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
     try {
-      lib = withCoreType(core, () => Deno.dlopen(library, SYMBOLS));
+      lib = withCoreType(core, inherited, () => Deno.dlopen(library, SYMBOLS));
     } catch (e) {
       errors.push(`${library}: ${(e as Error).message.split("\n")[0]}`);
       continue;
@@ -298,14 +295,13 @@ export function loadNativeGemm(path?: string, threads?: number): NativeGemm | nu
     openblasThreadsNow.set(library, actualThreads);
     const corePointer = s.openblas_get_corename ? s.openblas_get_corename() : null;
     const coreName = corePointer == null ? null : Deno.UnsafePointerView.getCString(corePointer);
-    const asked = envOrUndefined("KDIGA_BLAS_CORETYPE");
+    // A name the user asked for must be what runs; `auto` takes what OpenBLAS can give.
     if (coreName != null && core !== undefined && asked !== undefined && asked !== "auto" &&
       coreName.toLowerCase() !== core.toLowerCase()) {
       throw new Error(
         `KDIGA_BLAS_CORETYPE=${asked}: ${library} runs its '${coreName}' kernels instead (an unknown core name, or one this build lacks)`,
       );
     }
-    const inherited = envOrUndefined("OPENBLAS_CORETYPE");
     if (coreName != null && inherited !== undefined && coreName.toLowerCase() !== inherited.toLowerCase() && !toldOverride) {
       toldOverride = true;
       console.error(

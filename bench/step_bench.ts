@@ -67,21 +67,18 @@ function parseConfig(text: string): Config {
       `unknown kernel set '${kernels}' in --backends '${text}': use backend:threads[:stock|xnnpack|native|auto[:blasThreads]]`,
     );
   }
-  if (blasThreads !== undefined) {
-    if (backend !== "wasm" || !["native", "auto"].includes(kernels)) {
-      throw new Error(`BLAS threads in --backends '${text}' need wasm with native or auto kernels`);
-    }
-    return {
-      backend,
-      threads: positiveInt("backends", threads),
-      kernels: kernels as Config["kernels"],
-      blasThreads: positiveInt("backends", blasThreads),
-    };
-  }
   if (!(BACKEND_NAMES as readonly string[]).includes(backend)) {
     throw new Error(`unknown backend '${backend}' in --backends: valid are ${BACKEND_NAMES.join(", ")}`);
   }
-  return { backend, threads: positiveInt("backends", threads), kernels: kernels as Config["kernels"] };
+  if (blasThreads !== undefined && (backend !== "wasm" || !["native", "auto"].includes(kernels))) {
+    throw new Error(`BLAS threads in --backends '${text}' need wasm with native or auto kernels`);
+  }
+  return {
+    backend,
+    threads: positiveInt("backends", threads),
+    kernels: kernels as Config["kernels"],
+    ...(blasThreads !== undefined ? { blasThreads: positiveInt("backends", blasThreads) } : {}),
+  };
 }
 const configs = args.backends!.split(",").filter((s) => s.trim()).map(parseConfig);
 
